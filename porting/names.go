@@ -1,0 +1,61 @@
+package porting
+
+import "go.temporal.io/sdk/temporal"
+
+// TaskQueue is the one task queue every porting workflow and activity runs on.
+const TaskQueue = "number-porting"
+
+// Workflow types of the wire contract.
+const (
+	WorkflowPortIn              = "PortIn"
+	WorkflowInternationalPortIn = "InternationalPortIn"
+	WorkflowPortOut             = "PortOut"
+)
+
+// Kinds as shown in the PortKind search attribute and the status query.
+const (
+	KindPortIn              = "port_in"
+	KindInternationalPortIn = "intl_port_in"
+	KindPortOut             = "port_out"
+)
+
+// Signal, update and query names of the wire contract. Every signal is also an update of the same name.
+const (
+	SignalSubmitLOA             = "submit-loa"
+	SignalCarrierResponse       = "carrier-response"
+	SignalPortabilityResult     = "portability-result"
+	SignalApproveCost           = "approve-cost"
+	SignalWinningCarrierRequest = "winning-carrier-request"
+	SignalCancel                = "cancel"
+	QueryStatus                 = "status"
+	// UpdateAwaitValidation is an extension: the starter calls it right after starting a port so that
+	// a request the database refuses (unknown instance, number already porting…) is reported to the
+	// caller with exit 3 instead of failing silently in the background.
+	UpdateAwaitValidation = "await-validation"
+)
+
+// PortInWorkflowID and friends build the contract's workflow IDs.
+func PortInWorkflowID(requestID string) string     { return "port-in-" + requestID }
+func IntlPortInWorkflowID(requestID string) string { return "intl-port-in-" + requestID }
+func PortOutWorkflowID(requestID string) string    { return "port-out-" + requestID }
+
+// Search attributes of the wire contract.
+var (
+	SearchPortKind     = temporal.NewSearchAttributeKeyKeyword("PortKind")
+	SearchPortState    = temporal.NewSearchAttributeKeyKeyword("PortState")
+	SearchInstanceArn  = temporal.NewSearchAttributeKeyKeyword("InstanceArn")
+	SearchCarrier      = temporal.NewSearchAttributeKeyKeywordList("Carrier")
+	SearchPhoneNumbers = temporal.NewSearchAttributeKeyKeywordList("PhoneNumbers")
+	SearchPortDate     = temporal.NewSearchAttributeKeyTime("PortDate")
+)
+
+// SearchAttributeTypes lists the custom search attributes with the type names the Temporal CLI's
+// `--search-attribute Name=Type` flag and the dev-server options take.
+var SearchAttributeTypes = [][2]string{
+	{"PortKind", "Keyword"},
+	{"PortState", "Keyword"},
+	{"InstanceArn", "Keyword"},
+	{"Carrier", "KeywordList"},
+	{"PhoneNumbers", "KeywordList"},
+	{"PortDate", "Datetime"},
+}

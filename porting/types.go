@@ -1,0 +1,164 @@
+package porting
+
+import "time"
+
+// Number types of a US/Canada port-in.
+const (
+	NumberTypeDID      = "did"
+	NumberTypeTollFree = "toll_free"
+)
+
+// PortNumber is one number of a PortIn request.
+type PortNumber struct {
+	E164    string `json:"e164"`
+	Type    string `json:"type"`
+	Carrier string `json:"carrier"`
+}
+
+// Contact is a person the provider can reach.
+type Contact struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+	Phone string `json:"phone"`
+}
+
+// PortInRequest is the input of the PortIn workflow (wire contract).
+type PortInRequest struct {
+	RequestID         string       `json:"request_id"`
+	InstanceARN       string       `json:"instance_arn"`
+	ContactFlow       string       `json:"contact_flow"`
+	Numbers           []PortNumber `json:"numbers"`
+	AuthorizedContact Contact      `json:"authorized_contact"`
+	// Deadlines overrides the default reminder and expiry periods for this request (extension).
+	Deadlines *Deadlines `json:"deadlines,omitempty"`
+}
+
+// Deadlines are the reminder, escalation and expiry periods of DESIGN §4. Zero means the default.
+type Deadlines struct {
+	// CarrierReminderBusinessDays: escalate when the carrier has not answered, then again every period.
+	CarrierReminderBusinessDays int `json:"carrier_reminder_business_days,omitempty"`
+	// LOAReminderBusinessDays: remind the customer to send (or resend) the LOA every period.
+	LOAReminderBusinessDays int `json:"loa_reminder_business_days,omitempty"`
+	// CustomerSilenceDays: calendar days without an LOA after which the group expires.
+	CustomerSilenceDays int `json:"customer_silence_days,omitempty"`
+}
+
+// Default deadlines (DESIGN §4).
+const (
+	DefaultCarrierReminderBusinessDays = 5
+	DefaultLOAReminderBusinessDays     = 3
+	DefaultCustomerSilenceDays         = 30
+)
+
+// WithDefaults fills zero periods with the defaults.
+func (d *Deadlines) WithDefaults() Deadlines {
+	out := Deadlines{}
+	if d != nil {
+		out = *d
+	}
+	if out.CarrierReminderBusinessDays <= 0 {
+		out.CarrierReminderBusinessDays = DefaultCarrierReminderBusinessDays
+	}
+	if out.LOAReminderBusinessDays <= 0 {
+		out.LOAReminderBusinessDays = DefaultLOAReminderBusinessDays
+	}
+	if out.CustomerSilenceDays <= 0 {
+		out.CustomerSilenceDays = DefaultCustomerSilenceDays
+	}
+	return out
+}
+
+// LOA is a Letter of Authorization as the customer supplies it. PIN and account number are secrets:
+// they are never logged and never stored in clear.
+type LOA struct {
+	AuthorizedName         string    `json:"authorized_name"`
+	Company                string    `json:"company,omitempty"`
+	Address                string    `json:"address"`
+	AccountNumber          string    `json:"account_number,omitempty"`
+	PIN                    string    `json:"pin,omitempty"`
+	BillingTelephoneNumber string    `json:"billing_telephone_number,omitempty"`
+	SignedAt               time.Time `json:"signed_at"`
+	DocumentRef            string    `json:"document_ref"`
+}
+
+// SubmitLOA is the payload of the submit-loa signal/update.
+type SubmitLOA struct {
+	Group string `json:"group"`
+	LOA   LOA    `json:"loa"`
+}
+
+// CarrierResponse is the payload of the carrier-response signal/update.
+type CarrierResponse struct {
+	Group      string     `json:"group"`
+	Accepted   bool       `json:"accepted"`
+	PortDate   *time.Time `json:"port_date,omitempty"`
+	ReasonCode string     `json:"reason_code,omitempty"`
+	Reason     string     `json:"reason,omitempty"`
+}
+
+// Cancel is the payload of the cancel signal/update.
+type Cancel struct {
+	Reason string `json:"reason"`
+	By     string `json:"by"`
+}
+
+// Status is the result of the status query (wire contract).
+type Status struct {
+	RequestID    string         `json:"request_id"`
+	Kind         string         `json:"kind"`
+	State        State          `json:"state"`
+	Numbers      []NumberStatus `json:"numbers"`
+	Groups       []GroupStatus  `json:"groups"`
+	NextDeadline *time.Time     `json:"next_deadline,omitempty"`
+	// Extensions.
+	NextDeadlineKind string         `json:"next_deadline_kind,omitempty"`
+	TimeZone         string         `json:"time_zone,omitempty"`
+	InstanceARN      string         `json:"instance_arn,omitempty"`
+	History          []HistoryEntry `json:"history"`
+}
+
+// NumberStatus is one number's state in the status query.
+type NumberStatus struct {
+	E164   string `json:"e164"`
+	State  State  `json:"state"`
+	Reason string `json:"reason,omitempty"`
+	Group  string `json:"group,omitempty"`
+}
+
+// GroupStatus is one LOA group's state in the status query.
+type GroupStatus struct {
+	Group        string     `json:"group"`
+	State        State      `json:"state"`
+	LOAVersion   int        `json:"loa_version"`
+	PortDate     *time.Time `json:"port_date,omitempty"`
+	NextDeadline *time.Time `json:"next_deadline,omitempty"`
+	// Extensions.
+	NextDeadlineKind string `json:"next_deadline_kind,omitempty"`
+	Rounds           int    `json:"rejection_rounds,omitempty"`
+	LastReason       string `json:"last_reason,omitempty"`
+}
+
+// HistoryEntry is one line of a port's history: a state change, or a signal that was ignored and why.
+type HistoryEntry struct {
+	At    time.Time `json:"at"`
+	State State     `json:"state"`
+	Note  string    `json:"note"`
+}
+
+// PortResult is what a port workflow returns when it ends.
+type PortResult struct {
+	RequestID string         `json:"request_id"`
+	State     State          `json:"state"`
+	Reason    string         `json:"reason,omitempty"`
+	Numbers   []NumberStatus `json:"numbers"`
+}
+
+// ValidationOutcome is the result of the await-validation update.
+type ValidationOutcome struct {
+	Accepted bool   `json:"accepted"`
+	State    State  `json:"state"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// GroupName is the contract's LOA group name for a port-in: `<carrier>/<type>`.
+func GroupName(carrier, numberType string) string { return carrier + "/" + numberType }

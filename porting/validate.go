@@ -1,0 +1,224 @@
+package porting
+
+import (
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// FieldError is one broken rule, naming the JSON field (dotted path) and the rule.
+type FieldError struct {
+	Field string `json:"field"`
+	Rule  string `json:"rule"`
+}
+
+func (e FieldError) Error() string { return e.Field + ": " + e.Rule }
+
+// ValidationError lists every broken rule of one request or payload.
+type ValidationError struct {
+	Problems []FieldError `json:"problems"`
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		parts[i] = p.Error()
+	}
+	return strings.Join(parts, "; ")
+}
+
+// IsValidationError reports whether err is (or wraps) a ValidationError.
+func IsValidationError(err error) bool {
+	var v *ValidationError
+	return errors.As(err, &v)
+}
+
+type problems []FieldError
+
+func (p *problems) add(field, format string, args ...any) {
+	*p = append(*p, FieldError{Field: field, Rule: fmt.Sprintf(format, args...)})
+}
+
+func (p problems) err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// MaxNumbersPerRequest bounds one request; larger moves are split by support into several requests.
+const MaxNumbersPerRequest = 1000
+
+// ValidatePortIn checks a PortIn request on its own (no database): form of every field, +1 numbers
+// of the declared type, no duplicates, and an instance outside the Tokyo region.
+func ValidatePortIn(r PortInRequest) error {
+	var p problems
+	checkRequestID(&p, r.RequestID)
+	if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {
+		p.add("instance_arn", "%s", requiredOr(r.InstanceARN, err))
+	} else if ref.Region == TokyoRegion {
+		p.add("instance_arn", "porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", TokyoRegion)
+	}
+	if strings.TrimSpace(r.ContactFlow) == "" {
+		p.add("contact_flow", "is required: the name of a published contact flow of the instance")
+	}
+	if len(r.Numbers) == 0 {
+		p.add("numbers", "at least one number is required")
+	}
+	if len(r.Numbers) > MaxNumbersPerRequest {
+		p.add("numbers", "at most %d numbers per request, got %d", MaxNumbersPerRequest, len(r.Numbers))
+	}
+	seen := map[string]int{}
+	for i, n := range r.Numbers {
+		field := fmt.Sprintf("numbers[%d]", i)
+		checkNANPNumber(&p, field+".e164", n.E164, n.Type)
+		if n.Type != NumberTypeDID && n.Type != NumberTypeTollFree {
+			p.add(field+".type", "must be %q or %q, got %q", NumberTypeDID, NumberTypeTollFree, n.Type)
+		}
+		if strings.TrimSpace(n.Carrier) == "" {
+			p.add(field+".carrier", "is required: the current (losing) carrier's name")
+		} else if strings.Contains(n.Carrier, "/") {
+			p.add(field+".carrier", "must not contain '/' (it separates carrier and type in group names)")
+		}
+		if first, dup := seen[n.E164]; dup && n.E164 != "" {
+			p.add(field+".e164", "duplicate of numbers[%d] (%s)", first, n.E164)
+		} else {
+			seen[n.E164] = i
+		}
+	}
+	checkContact(&p, "authorized_contact", r.AuthorizedContact)
+	checkDeadlines(&p, r.Deadlines)
+	return p.err()
+}
+
+func requiredOr(v string, err error) string {
+	if strings.TrimSpace(v) == "" {
+		return "is required"
+	}
+	return err.Error()
+}
+
+func checkRequestID(p *problems, id string) {
+	if id == "" {
+		p.add("request_id", "is required")
+	} else if !requestIDPattern.MatchString(id) {
+		p.add("request_id", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+	}
+}
+
+// checkNANPNumber checks a +1 number in E.164 and, where numberType is given, that it is of that type.
+func checkNANPNumber(p *problems, field, e164, numberType string) {
+	if e164 == "" {
+		p.add(field, "is required")
+		return
+	}
+	if !e164Pattern.MatchString(e164) {
+		p.add(field, "must be an E.164 number like +14155550100, got %q", e164)
+		return
+	}
+	if !strings.HasPrefix(e164, "+1") {
+		p.add(field, "must be a US/Canada (+1) number; %s belongs to an international port-in", e164)
+		return
+	}
+	num, err := phonenumbers.Parse(e164, "US")
+	if err != nil || !phonenumbers.IsPossibleNumber(num) || len(e164) != 12 {
+		p.add(field, "is not a possible US/Canada number: %s", e164)
+		return
+	}
+	tollFree := phonenumbers.GetNumberType(num) == phonenumbers.TOLL_FREE
+	switch {
+	case numberType == NumberTypeTollFree && !tollFree:
+		p.add(field, "%s is not a toll-free number but its type is toll_free", e164)
+	case numberType == NumberTypeDID && tollFree:
+		p.add(field, "%s is a toll-free number but its type is did", e164)
+	}
+}
+
+func checkContact(p *problems, field string, c Contact) {
+	if strings.TrimSpace(c.Name) == "" {
+		p.add(field+".name", "is required: the person authorized to change the phone service")
+	}
+	if c.Email == "" {
+		p.add(field+".email", "is required")
+	} else if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email {
+		p.add(field+".email", "is not an email address: %q", c.Email)
+	}
+	if c.Phone != "" && !e164Pattern.MatchString(c.Phone) {
+		p.add(field+".phone", "must be an E.164 number like +14155550100, got %q", c.Phone)
+	}
+}
+
+func checkDeadlines(p *problems, d *Deadlines) {
+	if d == nil {
+		return
+	}
+	if d.CarrierReminderBusinessDays < 0 || d.LOAReminderBusinessDays < 0 || d.CustomerSilenceDays < 0 {
+		p.add("deadlines", "periods must not be negative")
+	}
+}
+
+// ValidateSubmitLOA checks an LOA on its own; the workflow then checks the group and its state.
+func ValidateSubmitLOA(s SubmitLOA) error {
+	var p problems
+	if strings.TrimSpace(s.Group) == "" {
+		p.add("group", "is required, e.g. \"Acme Telecom/did\"")
+	}
+	l := s.LOA
+	if strings.TrimSpace(l.AuthorizedName) == "" {
+		p.add("loa.authorized_name", "is required: it must match the carrier's records")
+	}
+	if strings.TrimSpace(l.Address) == "" {
+		p.add("loa.address", "is required: the service address on the carrier's records")
+	}
+	if strings.TrimSpace(l.DocumentRef) == "" {
+		p.add("loa.document_ref", "is required: the signed LOA document")
+	}
+	if l.SignedAt.IsZero() {
+		p.add("loa.signed_at", "is required (RFC 3339 time the LOA was signed)")
+	}
+	if l.BillingTelephoneNumber != "" && !e164Pattern.MatchString(l.BillingTelephoneNumber) {
+		p.add("loa.billing_telephone_number", "must be an E.164 number, got %q", l.BillingTelephoneNumber)
+	}
+	if l.PIN != "" && (len(l.PIN) > 16 || strings.TrimSpace(l.PIN) != l.PIN) {
+		p.add("loa.pin", "must be at most 16 characters without surrounding spaces")
+	}
+	return p.err()
+}
+
+// ValidateCarrierResponse checks a carrier response on its own against now.
+func ValidateCarrierResponse(r CarrierResponse, now time.Time) error {
+	var p problems
+	if strings.TrimSpace(r.Group) == "" {
+		p.add("group", "is required")
+	}
+	if r.Accepted {
+		if r.PortDate == nil || r.PortDate.IsZero() {
+			p.add("port_date", "is required when accepted (RFC 3339 with offset, the FOC date)")
+		} else if !r.PortDate.After(now) {
+			p.add("port_date", "must be in the future, got %s", r.PortDate.Format(time.RFC3339))
+		}
+	} else if strings.TrimSpace(r.Reason) == "" && strings.TrimSpace(r.ReasonCode) == "" {
+		p.add("reason", "is required when rejected (reason or reason_code)")
+	}
+	return p.err()
+}
+
+// ValidateCancel checks a cancel request on its own.
+func ValidateCancel(c Cancel) error {
+	var p problems
+	if strings.TrimSpace(c.Reason) == "" {
+		p.add("reason", "is required")
+	}
+	if strings.TrimSpace(c.By) == "" {
+		p.add("by", "is required: who asked for the cancellation")
+	}
+	return p.err()
+}
