@@ -1,0 +1,98 @@
+package schema_test
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"testing"
+
+	_ "github.com/lib/pq"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contactcenter/numberporting/internal/pgtest"
+	"github.com/contactcenter/numberporting/schema"
+)
+
+func TestMigrateIsIdempotentAndConcurrent(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t) // already migrated once
+	ctx := context.Background()
+
+	// Several "processes" (separate pools) migrating at once.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := sql.Open("postgres", dbURL)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer db.Close()
+			errs[i] = schema.Migrate(ctx, db)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+
+	db, err := sql.Open("postgres", dbURL)
+	require.NoError(t, err)
+	defer db.Close()
+	v, err := schema.Version(ctx, db)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, v)
+	var applied int
+	require.NoError(t, db.QueryRowContext(ctx, `SELECT count(*) FROM goose_db_version WHERE version_id > 0`).Scan(&applied))
+	require.Equal(t, 3, applied)
+}
+
+func TestMigrateFreshDatabaseConcurrently(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	ctx := context.Background()
+	db, err := sql.Open("postgres", dbURL)
+	require.NoError(t, err)
+	defer db.Close()
+	// Start from nothing, then race several migrators.
+	_, err = db.ExecContext(ctx, `DROP SCHEMA public CASCADE; CREATE SCHEMA public`)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = schema.Migrate(ctx, db)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+	v, err := schema.Version(ctx, db)
+	require.NoError(t, err)
+	require.EqualValues(t, 3, v)
+}
+
+func TestPartialIndexes(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t)
+	ctx := context.Background()
+	db, err := sql.Open("postgres", dbURL)
+	require.NoError(t, err)
+	defer db.Close()
+	arn := "arn:aws:connect:us-east-1:123456789012:instance/a"
+	_, err = db.ExecContext(ctx, `INSERT INTO instances (arn, region) VALUES ($1, 'us-east-1')`, arn)
+	require.NoError(t, err)
+	ins := `INSERT INTO phone_numbers (instance_arn, e164, type, state) VALUES ($1, '+14155550100', 'did', $2)`
+	_, err = db.ExecContext(ctx, ins, arn, "released")
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, ins, arn, "active")
+	require.NoError(t, err, "a released number does not block a new holder")
+	_, err = db.ExecContext(ctx, ins, arn, "provisioned")
+	require.Error(t, err, "a number is held at most once unless released")
+}
