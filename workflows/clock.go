@@ -1,0 +1,52 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// businessClock computes deadlines in a port's business calendar. Every computed instant is
+// recorded in history (a side effect), so that a later change of the holiday data cannot change
+// the timers of a running port on replay.
+type businessClock struct {
+	cal *porting.BusinessCalendar
+}
+
+func (c businessClock) addBusinessDays(ctx workflow.Context, t time.Time, n int) time.Time {
+	var out time.Time
+	_ = workflow.SideEffect(ctx, func(workflow.Context) interface{} {
+		return c.cal.AddBusinessDays(t, n)
+	}).Get(&out)
+	return out.In(c.cal.Location())
+}
+
+func (c businessClock) provisioningTime(ctx workflow.Context, portDate time.Time) time.Time {
+	return c.addBusinessDays(ctx, portDate, -1)
+}
+
+// awaitUntil blocks until cond holds or the deadline passes; it reports whether cond held. A
+// deadline already past returns at once (after checking cond). The timer carries a summary so an
+// operator sees in the UI what the port waits for.
+func awaitUntil(ctx workflow.Context, deadline time.Time, summary string, cond func() bool) (bool, error) {
+	d := deadline.Sub(workflow.Now(ctx))
+	if d <= 0 {
+		return cond(), nil
+	}
+	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+		Timeout:      d,
+		TimerOptions: workflow.TimerOptions{Summary: summary},
+	}, cond)
+}
+
+func earliest(ts ...time.Time) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if !t.IsZero() && (out.IsZero() || t.Before(out)) {
+			out = t
+		}
+	}
+	return out
+}

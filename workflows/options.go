@@ -1,0 +1,40 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/activities"
+)
+
+// acts is only used to name activity methods; the worker registers the real value.
+var acts *activities.Activities
+
+// retryForever retries transient failures (Postgres down, network) with capped backoff; permanent
+// failures come back as non-retryable application errors and stop at once.
+var retryForever = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    time.Minute,
+}
+
+// withDBActivity is for short Postgres activities.
+func withDBActivity(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         retryForever,
+		Summary:             summary,
+	})
+}
+
+// withProvisioning is for the rate-limited, heartbeating provisioning of a whole group.
+func withProvisioning(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Minute,
+		HeartbeatTimeout:    time.Minute,
+		RetryPolicy:         retryForever,
+		Summary:             summary,
+	})
+}

@@ -1,0 +1,231 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// setup registers the status query, the await-validation update and every signal with its twin
+// update. A signal and its update share one validator: the update is refused with the validator's
+// message; the signal is recorded in the history as ignored with the same message.
+func (w *portIn) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
+		return w.status(), nil
+	}, workflow.QueryHandlerOptions{Description: "The port's state, numbers, LOA groups, next deadline and history"}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.UpdateAwaitValidation,
+		func(ctx workflow.Context) (porting.ValidationOutcome, error) {
+			if err := workflow.Await(ctx, func() bool { return w.validated }); err != nil {
+				return porting.ValidationOutcome{}, err
+			}
+			return w.validation, nil
+		}, workflow.UpdateHandlerOptions{Description: "Waits until the request has been validated and recorded, and tells whether it was accepted"}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalSubmitLOA,
+		func(ctx workflow.Context, in porting.SubmitLOA) (string, error) {
+			return w.awaitSubmitLOA(ctx, in), nil
+		}, workflow.UpdateHandlerOptions{
+			Validator:   func(ctx workflow.Context, in porting.SubmitLOA) error { return w.validateSubmitLOA(in) },
+			Description: "Submit the LOA (first or a resubmission) of one group: {group, loa}",
+		}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalCarrierResponse,
+		func(ctx workflow.Context, in porting.CarrierResponse) (string, error) {
+			return w.awaitCarrierResponseApplied(ctx, in), nil
+		}, workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, in porting.CarrierResponse) error {
+				return w.validateCarrierResponse(ctx, in)
+			},
+			Description: "The carrier's answer for one group: accepted with a port date (again to reschedule) or rejected with a reason",
+		}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalCancel,
+		func(ctx workflow.Context, in porting.Cancel) (string, error) {
+			w.acceptCancel(ctx, in)
+			if err := workflow.Await(ctx, func() bool { return w.state.IsEnd() }); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("request %s: %s", w.state, w.reason), nil
+		}, workflow.UpdateHandlerOptions{
+			Validator:   func(ctx workflow.Context, in porting.Cancel) error { return w.validateCancel(in) },
+			Description: "Cancel the request: {reason, by}; provisioned numbers are released",
+		}); err != nil {
+		return err
+	}
+
+	listen(ctx, w, porting.SignalSubmitLOA, func(ctx workflow.Context, in porting.SubmitLOA) error {
+		if err := w.validateSubmitLOA(in); err != nil {
+			return err
+		}
+		w.findGroup(in.Group).pendingLOA = &in.LOA
+		return nil
+	})
+	listen(ctx, w, porting.SignalCarrierResponse, func(ctx workflow.Context, in porting.CarrierResponse) error {
+		if err := w.validateCarrierResponse(ctx, in); err != nil {
+			return err
+		}
+		w.findGroup(in.Group).pendingResponse = &in
+		return nil
+	})
+	listen(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
+		if err := w.validateCancel(in); err != nil {
+			return err
+		}
+		w.acceptCancel(ctx, in)
+		return nil
+	})
+	return nil
+}
+
+// listen drains one signal channel for the life of the workflow. A payload that does not decode or
+// that the current state cannot take is recorded in the history as ignored, with the reason.
+func listen[T any](ctx workflow.Context, w *portIn, name string, apply func(workflow.Context, T) error) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var raw json.RawMessage
+			ch.Receive(ctx, &raw)
+			var in T
+			if err := json.Unmarshal(raw, &in); err != nil {
+				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
+				continue
+			}
+			if err := apply(ctx, in); err != nil {
+				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: %v", name, err))
+			}
+		}
+	})
+}
+
+// openGroup finds a group that can still take customer or carrier input, or says why not.
+func (w *portIn) openGroup(name string) (*group, error) {
+	if w.state.IsEnd() {
+		return nil, fmt.Errorf("request %s is %s", w.req.RequestID, w.state)
+	}
+	if len(w.groups) == 0 {
+		return nil, fmt.Errorf("request %s is %s; its LOA groups exist once the portability check is done", w.req.RequestID, w.state)
+	}
+	g := w.findGroup(name)
+	if g == nil {
+		return nil, fmt.Errorf("group %q is not part of request %s; its groups are: %s", name, w.req.RequestID, strings.Join(w.groupNames(), ", "))
+	}
+	if w.cancel != nil {
+		return nil, fmt.Errorf("request %s is being cancelled", w.req.RequestID)
+	}
+	return g, nil
+}
+
+func (w *portIn) validateSubmitLOA(in porting.SubmitLOA) error {
+	if err := porting.ValidateSubmitLOA(in); err != nil {
+		return err
+	}
+	g, err := w.openGroup(in.Group)
+	if err != nil {
+		return err
+	}
+	if g.state != porting.StateAwaitingLOA && g.state != porting.StateLOARejected {
+		return fmt.Errorf("group %s is %s, not awaiting an LOA", g.name, g.state)
+	}
+	if g.pendingLOA != nil {
+		return fmt.Errorf("group %s: an LOA is already being submitted", g.name)
+	}
+	return nil
+}
+
+func (w *portIn) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
+	if err := porting.ValidateCarrierResponse(in, workflow.Now(ctx)); err != nil {
+		return err
+	}
+	g, err := w.openGroup(in.Group)
+	if err != nil {
+		return err
+	}
+	if g.pendingResponse != nil {
+		return fmt.Errorf("group %s: a carrier response is already being processed", g.name)
+	}
+	switch {
+	case g.state == porting.StateAwaitingCarrier:
+		return nil
+	case !in.Accepted:
+		return fmt.Errorf("group %s is %s, not awaiting the carrier; a rejection is only taken while the carrier has an LOA", g.name, g.state)
+	case g.state == porting.StateScheduled || g.state == porting.StateProvisioning || g.state == porting.StateProvisioned:
+		return nil // a new date reschedules
+	default:
+		return fmt.Errorf("group %s is %s, not awaiting the carrier", g.name, g.state)
+	}
+}
+
+func (w *portIn) validateCancel(in porting.Cancel) error {
+	if err := porting.ValidateCancel(in); err != nil {
+		return err
+	}
+	if w.cancel != nil {
+		return fmt.Errorf("request %s is already being cancelled (by %s: %s)", w.req.RequestID, w.cancel.By, w.cancel.Reason)
+	}
+	if why := w.cancelRefusal(); why != "" {
+		return fmt.Errorf("%s", why)
+	}
+	return nil
+}
+
+// cancelRefusal says why the request can no longer be cancelled, or "" when it can.
+func (w *portIn) cancelRefusal() string {
+	if w.state.IsEnd() {
+		return fmt.Sprintf("request %s is %s; there is nothing to cancel", w.req.RequestID, w.state)
+	}
+	if len(w.groups) == 0 {
+		return ""
+	}
+	var live []string
+	for _, g := range w.groups {
+		switch g.state {
+		case porting.StateActivating, porting.StateVerifying, porting.StateCompleted, porting.StateCancelled, porting.StateFailed, porting.StateNotPortable:
+			live = append(live, fmt.Sprintf("%s is %s", g.name, g.state))
+		default:
+			return ""
+		}
+	}
+	return fmt.Sprintf("request %s can no longer be cancelled: %s", w.req.RequestID, strings.Join(live, ", "))
+}
+
+func (w *portIn) acceptCancel(ctx workflow.Context, in porting.Cancel) {
+	w.cancel = &in
+	w.note(ctx, w.state, fmt.Sprintf("cancellation requested by %s: %s", in.By, in.Reason))
+}
+
+// awaitSubmitLOA hands the LOA to its group and waits until it reached the carrier.
+func (w *portIn) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string {
+	g := w.findGroup(in.Group)
+	version := g.loaVersion
+	g.pendingLOA = &in.LOA
+	_ = workflow.Await(ctx, func() bool { return g.loaVersion > version && g.pendingLOA == nil || g.state.IsEnd() })
+	if g.state == porting.StateAwaitingCarrier {
+		return fmt.Sprintf("group %s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier)
+	}
+	return fmt.Sprintf("group %s is %s", g.name, g.state)
+}
+
+// awaitCarrierResponseApplied hands the response to its group and waits until it took effect.
+func (w *portIn) awaitCarrierResponseApplied(ctx workflow.Context, in porting.CarrierResponse) string {
+	g := w.findGroup(in.Group)
+	g.pendingResponse = &in
+	_ = workflow.Await(ctx, func() bool { return g.pendingResponse == nil || g.state.IsEnd() })
+	switch {
+	case g.state == porting.StateLOARejected:
+		return fmt.Sprintf("group %s: LOA v%d rejected (%s); the customer is asked for a new LOA", g.name, g.loaVersion, g.lastReason)
+	case g.portDate != nil && !g.state.IsEnd():
+		return fmt.Sprintf("group %s is %s; port date %s", g.name, g.state, g.portDate.Format(time.RFC3339))
+	default:
+		return fmt.Sprintf("group %s is %s", g.name, g.state)
+	}
+}

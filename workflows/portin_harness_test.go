@@ -1,0 +1,265 @@
+package workflows
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/porting"
+)
+
+var newYork = mustLoad("America/New_York")
+
+func mustLoad(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}
+
+// ny is a wall-clock time in New York, where us-east-1 port dates are counted.
+func ny(year int, month time.Month, day, hour, minute int) time.Time {
+	return time.Date(year, month, day, hour, minute, 0, 0, newYork)
+}
+
+// call is one activity invocation as the workflow made it, at simulated time at.
+type call struct {
+	name  string
+	at    time.Time
+	input any
+}
+
+// harness runs PortIn in the time-skipping environment with the activities replaced by recorders,
+// so tests can assert which activity ran, with what, at which simulated instant.
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+
+	mu          sync.Mutex
+	calls       []call
+	notPortable map[string]string
+	recordErr   error
+	verifyFail  string
+}
+
+func newHarness(t *testing.T, start time.Time) *harness {
+	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), notPortable: map[string]string{}}
+	h.env.SetStartTime(start)
+	h.env.SetTestTimeout(30 * time.Second)
+	Register(h.env)
+	h.env.RegisterActivity(&activities.Activities{})
+	env := h.env
+
+	env.OnActivity(acts.RecordPortIn, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.RecordPortInInput) (activities.RecordPortInResult, error) {
+			h.record("RecordPortIn", in)
+			return activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}, h.recordErr
+		})
+	env.OnActivity(acts.CheckPortability, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.PortabilityInput) ([]activities.PortabilityResult, error) {
+			h.record("CheckPortability", in)
+			out := make([]activities.PortabilityResult, len(in.Numbers))
+			for i, n := range in.Numbers {
+				reason, refused := h.notPortable[n.E164]
+				out[i] = activities.PortabilityResult{E164: n.E164, Portable: !refused, Reason: reason}
+			}
+			return out, nil
+		})
+	env.OnActivity(acts.SubmitLOA, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SubmitLOAInput) (activities.SubmissionReceipt, error) {
+			h.record("SubmitLOA", in)
+			return activities.SubmissionReceipt{SubmissionID: int64(in.Version)}, nil
+		})
+	env.OnActivity(acts.SubmitCarrierCancel, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CarrierCancelInput) (activities.SubmissionReceipt, error) {
+			h.record("SubmitCarrierCancel", in)
+			return activities.SubmissionReceipt{SubmissionID: 99}, nil
+		})
+	env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.Notification) error {
+			h.record("Notify", in)
+			return nil
+		})
+	env.OnActivity(acts.ProvisionNumbers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NumbersInput) (activities.ProvisionResult, error) {
+			h.record("ProvisionNumbers", in)
+			return activities.ProvisionResult{Provisioned: len(in.Numbers), PhoneNumberLimit: 10 + len(in.Numbers)}, nil
+		})
+	env.OnActivity(acts.ActivateNumbers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NumbersInput) error {
+			h.record("ActivateNumbers", in)
+			return nil
+		})
+	env.OnActivity(acts.VerifyTestCall, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NumbersInput) (activities.VerifyResult, error) {
+			h.record("VerifyTestCall", in)
+			if h.verifyFail != "" {
+				return activities.VerifyResult{Answered: false, Reason: h.verifyFail}, nil
+			}
+			return activities.VerifyResult{Answered: true}, nil
+		})
+	env.OnActivity(acts.ReleaseNumbers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NumbersInput) error {
+			h.record("ReleaseNumbers", in)
+			return nil
+		})
+	env.OnActivity(acts.FinishPortRequest, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.FinishInput) error {
+			h.record("FinishPortRequest", in)
+			return nil
+		})
+	return h
+}
+
+func (h *harness) record(name string, input any) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.calls = append(h.calls, call{name: name, at: h.env.Now(), input: input})
+}
+
+// callsOf returns the invocations of one activity, in order.
+func (h *harness) callsOf(name string) []call {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []call
+	for _, c := range h.calls {
+		if c.name == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// notifications returns the notifications of one kind, in order.
+func (h *harness) notifications(kind string) []call {
+	var out []call
+	for _, c := range h.callsOf("Notify") {
+		if c.input.(activities.Notification).Kind == kind {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// at schedules fn at a simulated wall-clock instant.
+func (h *harness) at(when time.Time, fn func()) {
+	h.env.RegisterDelayedCallback(fn, when.Sub(h.env.Now()))
+}
+
+func (h *harness) signal(when time.Time, name string, payload any) {
+	h.at(when, func() { h.env.SignalWorkflow(name, payload) })
+}
+
+// update sends an update at a simulated instant and keeps its outcome.
+func (h *harness) update(when time.Time, name string, payload any) *updateResult {
+	r := &updateResult{}
+	h.at(when, func() {
+		h.env.UpdateWorkflow(name, "", &testsuite.TestUpdateCallback{
+			OnAccept: func() {},
+			OnReject: func(err error) { r.rejected = err; r.done = true },
+			OnComplete: func(v interface{}, err error) {
+				r.done = true
+				r.err = err
+				if s, ok := v.(string); ok {
+					r.result = s
+				}
+			},
+		}, payload)
+	})
+	return r
+}
+
+type updateResult struct {
+	done     bool
+	rejected error
+	err      error
+	result   string
+}
+
+// status queries the workflow's status (call it from a callback, or after the run).
+func (h *harness) status() porting.Status {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(porting.QueryStatus)
+	require.NoError(h.t, err)
+	var s porting.Status
+	require.NoError(h.t, v.Get(&s))
+	return s
+}
+
+// statusAt captures the status at a simulated instant.
+func (h *harness) statusAt(when time.Time) *porting.Status {
+	s := &porting.Status{}
+	h.at(when, func() { *s = h.status() })
+	return s
+}
+
+func (h *harness) run(req porting.PortInRequest) porting.PortResult {
+	h.t.Helper()
+	h.env.ExecuteWorkflow(porting.WorkflowPortIn, req)
+	require.True(h.t, h.env.IsWorkflowCompleted())
+	require.NoError(h.t, h.env.GetWorkflowError())
+	var res porting.PortResult
+	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	return res
+}
+
+func requireAt(t *testing.T, want time.Time, c call) {
+	t.Helper()
+	require.True(t, want.Equal(c.at), "%s ran at %s, want %s", c.name, c.at.In(newYork), want)
+}
+
+func portInRequest(numbers ...porting.PortNumber) porting.PortInRequest {
+	if len(numbers) == 0 {
+		numbers = []porting.PortNumber{
+			{E164: "+14155550100", Type: porting.NumberTypeDID, Carrier: "Acme Telecom"},
+			{E164: "+14155550101", Type: porting.NumberTypeDID, Carrier: "Acme Telecom"},
+		}
+	}
+	return porting.PortInRequest{
+		RequestID:         "req-1",
+		InstanceARN:       "arn:aws:connect:us-east-1:123456789012:instance/11111111-2222-3333-4444-555555555555",
+		ContactFlow:       "Main IVR",
+		Numbers:           numbers,
+		AuthorizedContact: porting.Contact{Name: "Ada Admin", Email: "ada@example.com", Phone: "+14155550199"},
+	}
+}
+
+const acmeDID = "Acme Telecom/did"
+
+func loa(group string) porting.SubmitLOA {
+	return porting.SubmitLOA{Group: group, LOA: porting.LOA{
+		AuthorizedName: "Ada Admin", Company: "Example Corp", Address: "1 Main St, San Francisco CA",
+		AccountNumber: "ACCT-123456", PIN: "4321", SignedAt: ny(2026, 11, 20, 12, 0), DocumentRef: "s3://loas/req-1.pdf",
+	}}
+}
+
+func accept(group string, portDate time.Time) porting.CarrierResponse {
+	return porting.CarrierResponse{Group: group, Accepted: true, PortDate: &portDate}
+}
+
+func reject(group, reason string) porting.CarrierResponse {
+	return porting.CarrierResponse{Group: group, Accepted: false, ReasonCode: "6P", Reason: reason}
+}
+
+func nonRetryable(msg, kind string) error {
+	return temporal.NewNonRetryableApplicationError(msg, kind, nil)
+}
+
+func historyNotes(s porting.Status) string {
+	b, _ := json.MarshalIndent(s.History, "", " ")
+	return string(b)
+}
