@@ -1,0 +1,157 @@
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// More error types of non-retryable application errors (see the list in activities.go).
+const (
+	// ErrInvalidInput: the activity input breaks a rule the workflow should have checked (e.g. no
+	// workflow ID, an end state that is not an end state).
+	ErrInvalidInput = "InvalidInput"
+	// ErrNumberNotProvisioned: a number to activate is not provisioned on the instance for this port.
+	ErrNumberNotProvisioned = "NumberNotProvisioned"
+)
+
+// Constraint names the activities map to clear errors.
+const (
+	constraintActivePort = "port_request_numbers_active_e164"
+	constraintHeldNumber = "phone_numbers_held_e164"
+)
+
+// Phone-number states in the inventory.
+const (
+	NumberProvisioned = "provisioned"
+	NumberActive      = "active"
+	NumberReleasing   = "releasing"
+	NumberReleased    = "released"
+)
+
+var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+
+// nonRetryable is a permanent failure whose message names the field and the rule.
+func nonRetryable(errType, field, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if field != "" {
+		msg = field + ": " + msg
+	}
+	return temporal.NewNonRetryableApplicationError(msg, errType, nil)
+}
+
+func invalidInput(field, format string, args ...any) error {
+	return nonRetryable(ErrInvalidInput, field, format, args...)
+}
+
+// inTx runs fn in a transaction, committing when it returns nil.
+func inTx(ctx context.Context, db *sqlx.DB, fn func(tx *sqlx.Tx) error) error {
+	tx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// uniqueViolation returns the violated constraint's name when err is a unique violation.
+func uniqueViolation(err error) (constraint string, ok bool) {
+	if e := pq.As(err, "23505"); e != nil {
+		return e.Constraint, true
+	}
+	return "", false
+}
+
+// audit writes one audit_log row, once per idempotency key.
+func audit(ctx context.Context, ex sqlx.ExecerContext, key, workflowID, action string, detail any) error {
+	d, err := json.Marshal(detail)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", key, err)
+	}
+	_, err = ex.ExecContext(ctx, `
+		INSERT INTO audit_log (idempotency_key, workflow_id, action, detail)
+		VALUES ($1, $2, $3, $4)
+		ON CONFLICT (idempotency_key) DO NOTHING`, key, workflowID, action, d)
+	if err != nil {
+		return fmt.Errorf("audit %s: %w", key, err)
+	}
+	return nil
+}
+
+// stepKey is an idempotency key: workflow ID, step and attempt-independent parts, joined with '/'.
+func stepKey(workflowID, step string, parts ...string) string {
+	return strings.Join(append([]string{workflowID, step}, parts...), "/")
+}
+
+func e164List(numbers []porting.PortNumber) []string {
+	out := make([]string, len(numbers))
+	for i, n := range numbers {
+		out[i] = n.E164
+	}
+	return out
+}
+
+func typeList(numbers []porting.PortNumber) []string {
+	out := make([]string, len(numbers))
+	for i, n := range numbers {
+		out[i] = n.Type
+	}
+	return out
+}
+
+// checkNumbersInput checks what every group-scoped activity needs.
+func checkNumbersInput(in NumbersInput, needTypes bool) error {
+	switch {
+	case in.WorkflowID == "":
+		return invalidInput("workflow_id", "is required")
+	case in.Group == "":
+		return invalidInput("group", "is required")
+	case in.InstanceARN == "":
+		return invalidInput("instance_arn", "is required")
+	case len(in.Numbers) == 0:
+		return invalidInput("numbers", "at least one number is required")
+	}
+	for i, n := range in.Numbers {
+		if !e164Pattern.MatchString(n.E164) {
+			return invalidInput(fmt.Sprintf("numbers[%d].e164", i), "must be an E.164 number like +14155550100, got %q", n.E164)
+		}
+		if needTypes && n.Type == "" {
+			return invalidInput(fmt.Sprintf("numbers[%d].type", i), "is required")
+		}
+	}
+	return nil
+}
+
+// indexOf is the position of e164 in numbers (for field names), -1 when absent.
+func indexOf(numbers []string, e164 string) int {
+	for i, n := range numbers {
+		if n == e164 {
+			return i
+		}
+	}
+	return -1
+}
+
+func numberField(numbers []string, e164 string) string {
+	if i := indexOf(numbers, e164); i >= 0 {
+		return fmt.Sprintf("numbers[%d].e164", i)
+	}
+	return "numbers"
+}
+
+var errNoRows = sql.ErrNoRows
+
+func isNoRows(err error) bool { return errors.Is(err, errNoRows) }

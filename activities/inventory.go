@@ -1,0 +1,294 @@
+package activities
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// Kinds of InventoryError; the starter maps them to exit codes 2, 4 and 3.
+const (
+	InventoryInvalid  = "invalid"
+	InventoryNotFound = "not_found"
+	InventoryRefused  = "refused"
+)
+
+// InventoryError is a permanent failure of an inventory function: bad input (invalid), a missing
+// instance or flow (not_found), or a rule that says no (refused). Field names the input it concerns.
+type InventoryError struct {
+	Kind  string
+	Field string
+	Msg   string
+}
+
+func (e *InventoryError) Error() string {
+	if e.Field == "" {
+		return e.Msg
+	}
+	return e.Field + ": " + e.Msg
+}
+
+func invErr(kind, field, format string, args ...any) error {
+	return &InventoryError{Kind: kind, Field: field, Msg: fmt.Sprintf(format, args...)}
+}
+
+// DefaultPhoneNumberLimit is an instance's phone-number limit unless said otherwise.
+const DefaultPhoneNumberLimit = 10
+
+// Instance is a contact-center instance with its ownership records.
+type Instance struct {
+	ARN    string `db:"arn" json:"arn"`
+	Region string `db:"region" json:"region"`
+	// PhoneNumberLimit is how many non-released numbers the instance may hold. On AddInstance it is the
+	// base limit (DefaultPhoneNumberLimit when 0); the limit increases of ports in progress come on top.
+	PhoneNumberLimit int       `db:"phone_number_limit" json:"phone_number_limit"`
+	OwnerName        string    `db:"owner_name" json:"owner_name,omitempty"`
+	Address          string    `db:"address" json:"address,omitempty"`
+	BillingContact   string    `db:"billing_contact" json:"billing_contact,omitempty"`
+	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+}
+
+// PhoneNumber is one number of an instance.
+type PhoneNumber struct {
+	E164        string    `db:"e164" json:"e164"`
+	Type        string    `db:"type" json:"type"`
+	State       string    `db:"state" json:"state"` // provisioned, active, releasing, released
+	ContactFlow string    `db:"contact_flow" json:"contact_flow,omitempty"`
+	PortRequest string    `db:"port_request" json:"port_request,omitempty"` // workflow ID of the port that brought it in
+	UpdatedAt   time.Time `db:"updated_at" json:"updated_at"`
+}
+
+// AddInstance registers an instance and its ownership records; idempotent. The region comes from the
+// ARN when not given. On an existing instance, the ownership fields given (non-empty) replace the
+// stored ones, and the phone-number limit becomes the given base limit (when not 0) plus the limit
+// increases of the ports in progress, so re-adding an instance does not undo a port's increase.
+// It returns the instance as stored.
+func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error) {
+	ref, err := porting.ParseInstanceARN(in.ARN)
+	if err != nil {
+		if strings.TrimSpace(in.ARN) == "" {
+			return Instance{}, invErr(InventoryInvalid, "arn", "is required")
+		}
+		return Instance{}, invErr(InventoryInvalid, "arn", "%v", err)
+	}
+	if in.Region == "" {
+		in.Region = ref.Region
+	} else if in.Region != ref.Region {
+		return Instance{}, invErr(InventoryInvalid, "region", "%q does not match the ARN's region %q", in.Region, ref.Region)
+	}
+	if in.PhoneNumberLimit < 0 {
+		return Instance{}, invErr(InventoryInvalid, "phone_number_limit", "must not be negative, got %d", in.PhoneNumberLimit)
+	}
+	var limit *int
+	if in.PhoneNumberLimit > 0 {
+		limit = &in.PhoneNumberLimit
+	}
+	var out Instance
+	err = db.GetContext(ctx, &out, `
+		INSERT INTO instances AS i (arn, region, phone_number_limit, owner_name, address, billing_contact)
+		VALUES ($1, $2, coalesce($3, $7), $4, $5, $6)
+		ON CONFLICT (arn) DO UPDATE SET
+			phone_number_limit = CASE WHEN $3::int IS NULL THEN i.phone_number_limit
+				ELSE $3 + coalesce((SELECT sum(amount) FROM limit_increases l WHERE l.instance_arn = i.arn), 0) END,
+			owner_name = coalesce(nullif(EXCLUDED.owner_name, ''), i.owner_name),
+			address = coalesce(nullif(EXCLUDED.address, ''), i.address),
+			billing_contact = coalesce(nullif(EXCLUDED.billing_contact, ''), i.billing_contact)
+		RETURNING arn, region, phone_number_limit, owner_name, address, billing_contact, created_at`,
+		in.ARN, in.Region, limit, in.OwnerName, in.Address, in.BillingContact, DefaultPhoneNumberLimit)
+	if err != nil {
+		return Instance{}, err
+	}
+	return out, nil
+}
+
+// GetInstance reads an instance (not_found when it does not exist).
+func GetInstance(ctx context.Context, db *sqlx.DB, arn string) (Instance, error) {
+	var out Instance
+	err := db.GetContext(ctx, &out, `
+		SELECT arn, region, phone_number_limit, owner_name, address, billing_contact, created_at
+		FROM instances WHERE arn = $1`, arn)
+	if isNoRows(err) {
+		return Instance{}, invErr(InventoryNotFound, "instance", "instance %s does not exist", arn)
+	}
+	return out, err
+}
+
+func requireInstance(ctx context.Context, q sqlx.QueryerContext, arn string, forUpdate bool) (int, error) {
+	if strings.TrimSpace(arn) == "" {
+		return 0, invErr(InventoryInvalid, "instance", "is required: the instance ARN")
+	}
+	query := `SELECT phone_number_limit FROM instances WHERE arn = $1`
+	if forUpdate {
+		query += ` FOR UPDATE`
+	}
+	var limit int
+	err := sqlx.GetContext(ctx, q, &limit, query, arn)
+	if isNoRows(err) {
+		return 0, invErr(InventoryNotFound, "instance", "instance %s does not exist (register it with `starter instance add`)", arn)
+	}
+	return limit, err
+}
+
+// AddContactFlow registers a contact flow of an instance, published or not; idempotent (a second call
+// sets the published flag to the one given).
+func AddContactFlow(ctx context.Context, db *sqlx.DB, instanceARN, name string, published bool) error {
+	if strings.TrimSpace(name) == "" {
+		return invErr(InventoryInvalid, "name", "is required: the contact flow's exact name")
+	}
+	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+		if _, err := requireInstance(ctx, tx, instanceARN, false); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO contact_flows AS f (instance_arn, name, published) VALUES ($1, $2, $3)
+			ON CONFLICT (instance_arn, name) DO UPDATE SET published = EXCLUDED.published, updated_at = now()
+			WHERE f.published <> EXCLUDED.published`, instanceARN, name, published)
+		return err
+	})
+}
+
+// PublishContactFlow publishes a registered contact flow; idempotent.
+func PublishContactFlow(ctx context.Context, db *sqlx.DB, instanceARN, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return invErr(InventoryInvalid, "name", "is required: the contact flow's exact name")
+	}
+	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+		if _, err := requireInstance(ctx, tx, instanceARN, false); err != nil {
+			return err
+		}
+		var exists bool
+		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM contact_flows WHERE instance_arn = $1 AND name = $2)`,
+			instanceARN, name); err != nil {
+			return err
+		}
+		if !exists {
+			return invErr(InventoryNotFound, "name", "contact flow %q does not exist on instance %s", name, instanceARN)
+		}
+		_, err := tx.ExecContext(ctx, `
+			UPDATE contact_flows SET published = true, updated_at = now()
+			WHERE instance_arn = $1 AND name = $2 AND NOT published`, instanceARN, name)
+		return err
+	})
+}
+
+// numberTypes are the number types the inventory knows.
+var numberTypes = []string{"did", "toll_free", "local", "itfs", "uifn", "mobile"}
+
+// ClaimNumber gives a number to an instance directly (state active), optionally mapped to a published
+// contact flow. The instance's phone-number limit applies, counting its non-released numbers. A number
+// held by another instance, being ported, or provisioned by a port is refused. Claiming a number the
+// instance already holds as active is a no-op (that maps it to flow when one is given).
+func ClaimNumber(ctx context.Context, db *sqlx.DB, instanceARN, e164, numberType, flow string) error {
+	if !e164Pattern.MatchString(e164) {
+		return invErr(InventoryInvalid, "e164", "must be an E.164 number like +14155550100, got %q", e164)
+	}
+	if numberType == "" {
+		numberType = porting.NumberTypeDID
+	}
+	known := false
+	for _, t := range numberTypes {
+		known = known || t == numberType
+	}
+	if !known {
+		return invErr(InventoryInvalid, "type", "must be one of %s, got %q", strings.Join(numberTypes, ", "), numberType)
+	}
+	err := inTx(ctx, db, func(tx *sqlx.Tx) error {
+		// The instance row lock serializes claims on one instance, so the limit holds.
+		limit, err := requireInstance(ctx, tx, instanceARN, true)
+		if err != nil {
+			return err
+		}
+		if flow != "" {
+			var published bool
+			err := tx.GetContext(ctx, &published, `SELECT published FROM contact_flows WHERE instance_arn = $1 AND name = $2`, instanceARN, flow)
+			if isNoRows(err) {
+				return invErr(InventoryNotFound, "flow", "contact flow %q does not exist on instance %s", flow, instanceARN)
+			}
+			if err != nil {
+				return err
+			}
+			if !published {
+				return invErr(InventoryRefused, "flow", "contact flow %q is not published; a number can only be mapped to a published flow", flow)
+			}
+		}
+		held, err := loadHeld(ctx, tx, []string{e164})
+		if err != nil {
+			return err
+		}
+		if len(held) > 0 {
+			h := held[0]
+			switch {
+			case h.InstanceARN != instanceARN:
+				return invErr(InventoryRefused, "e164", "%s is already held by instance %s", e164, h.InstanceARN)
+			case h.State != NumberActive:
+				by := ""
+				if h.PortRequest != nil {
+					by = " by port " + *h.PortRequest
+				}
+				return invErr(InventoryRefused, "e164", "%s is %s on this instance%s; it cannot be claimed", e164, h.State, by)
+			case flow != "" && (h.ContactFlow == nil || *h.ContactFlow != flow):
+				_, err := tx.ExecContext(ctx, `
+					UPDATE phone_numbers SET contact_flow = $3, updated_at = now()
+					WHERE instance_arn = $1 AND e164 = $2 AND state = 'active'`, instanceARN, e164, flow)
+				return err
+			}
+			return nil // already claimed
+		}
+		var portWF string
+		err = tx.GetContext(ctx, &portWF, `SELECT workflow_id FROM port_request_numbers WHERE e164 = $1 AND active`, e164)
+		if err == nil {
+			return invErr(InventoryRefused, "e164", "%s is in an active port (%s)", e164, portWF)
+		}
+		if !isNoRows(err) {
+			return err
+		}
+		var count int
+		if err := tx.GetContext(ctx, &count, `
+			SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state <> 'released'`, instanceARN); err != nil {
+			return err
+		}
+		if count >= limit {
+			return invErr(InventoryRefused, "instance", "instance %s is at its phone-number limit of %d", instanceARN, limit)
+		}
+		_, err = tx.ExecContext(ctx, `
+			INSERT INTO phone_numbers (instance_arn, e164, type, state, contact_flow)
+			VALUES ($1, $2, $3, 'active', nullif($4, ''))`, instanceARN, e164, numberType, flow)
+		return err
+	})
+	if c, ok := uniqueViolation(err); ok && c == constraintHeldNumber {
+		return invErr(InventoryRefused, "e164", "%s was just claimed by another instance", e164)
+	}
+	return err
+}
+
+// ListNumbers lists an instance's numbers, released ones included, by number.
+func ListNumbers(ctx context.Context, db *sqlx.DB, instanceARN string) ([]PhoneNumber, error) {
+	if _, err := requireInstance(ctx, db, instanceARN, false); err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		E164        string         `db:"e164"`
+		Type        string         `db:"type"`
+		State       string         `db:"state"`
+		ContactFlow sql.NullString `db:"contact_flow"`
+		PortRequest sql.NullString `db:"port_request"`
+		UpdatedAt   time.Time      `db:"updated_at"`
+	}
+	if err := db.SelectContext(ctx, &rows, `
+		SELECT e164, type, state, contact_flow, port_request, updated_at FROM phone_numbers
+		WHERE instance_arn = $1 ORDER BY e164, state = 'released', updated_at DESC, id`, instanceARN); err != nil {
+		return nil, err
+	}
+	out := make([]PhoneNumber, len(rows))
+	for i, r := range rows {
+		out[i] = PhoneNumber{E164: r.E164, Type: r.Type, State: r.State,
+			ContactFlow: r.ContactFlow.String, PortRequest: r.PortRequest.String, UpdatedAt: r.UpdatedAt}
+	}
+	return out, nil
+}
