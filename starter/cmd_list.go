@@ -1,0 +1,183 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	commonpb "go.temporal.io/api/common/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+var (
+	listKinds   = []string{porting.KindPortIn, porting.KindInternationalPortIn, porting.KindPortOut}
+	listStates  = []porting.State{porting.StateValidating, porting.StateCheckingPortability, porting.StateAwaitingLOA, porting.StateLOARejected, porting.StateAwaitingCarrier, porting.StateScheduled, porting.StateProvisioning, porting.StateProvisioned, porting.StateActivating, porting.StateVerifying, porting.StateCompleted, porting.StateNotPortable, porting.StateCancelled, porting.StateFailed, porting.StateAwaitingPortability, porting.StateAwaitingCostApproval, porting.StateCancelRequested, porting.StateAwaitingWinningCarrier, porting.StateVerifyingOwnership, porting.StateRejectedMismatch, porting.StateApproved, porting.StateReleasing, porting.StateExpired}
+	e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
+	safeValue   = regexp.MustCompile(`^[A-Za-z0-9:/._+-]+$`)
+)
+
+type listFilter struct {
+	Kind, State, Number, Instance string
+}
+
+// listQuery builds the visibility query on the contract's search attributes.
+func listQuery(f listFilter) (string, error) {
+	clauses := []string{fmt.Sprintf("TaskQueue = '%s'", porting.TaskQueue)}
+	if f.Kind != "" {
+		if !slices.Contains(listKinds, f.Kind) {
+			return "", badInput("--kind: must be one of %s, got %q", strings.Join(listKinds, ", "), f.Kind)
+		}
+		clauses = append(clauses, fmt.Sprintf("PortKind = '%s'", f.Kind))
+	}
+	if f.State != "" {
+		if !slices.Contains(listStates, porting.State(f.State)) {
+			return "", badInput("--state: %q is not a port state (e.g. awaiting_loa, scheduled, completed)", f.State)
+		}
+		clauses = append(clauses, fmt.Sprintf("PortState = '%s'", f.State))
+	}
+	if f.Number != "" {
+		if !e164Pattern.MatchString(f.Number) {
+			return "", badInput("--number: must be an E.164 number like +14155550100, got %q", f.Number)
+		}
+		clauses = append(clauses, fmt.Sprintf("PhoneNumbers = '%s'", f.Number))
+	}
+	if f.Instance != "" {
+		if !safeValue.MatchString(f.Instance) {
+			return "", badInput("--instance: must be an instance ARN like arn:aws:connect:us-east-1:123456789012:instance/ID, got %q", f.Instance)
+		}
+		clauses = append(clauses, fmt.Sprintf("InstanceArn = '%s'", f.Instance))
+	}
+	return strings.Join(clauses, " AND "), nil
+}
+
+func (a *app) listCmd() *cobra.Command {
+	var (
+		f     listFilter
+		limit int
+	)
+	cmd := &cobra.Command{
+		Use:   "list [--kind K] [--state S] [--number E164] [--instance ARN]",
+		Short: "List ports by kind, state, phone number or instance (visibility query on the search attributes)",
+		Args:  cobra.NoArgs,
+		RunE: a.runE(func(ctx context.Context, _ []string) error {
+			query, err := listQuery(f)
+			if err != nil {
+				return err
+			}
+			if limit <= 0 {
+				return badInput("--limit: must be positive, got %d", limit)
+			}
+			c, err := a.dial(ctx)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			var rows []*workflowpb.WorkflowExecutionInfo
+			var token []byte
+			for len(rows) < limit {
+				resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+					Namespace:     a.namespace,
+					PageSize:      int32(min(limit-len(rows), 1000)),
+					NextPageToken: token,
+					Query:         query,
+				})
+				if err != nil {
+					return a.temporalError(err, "list (%s)", query)
+				}
+				rows = append(rows, resp.GetExecutions()...)
+				token = resp.GetNextPageToken()
+				if len(token) == 0 {
+					break
+				}
+			}
+			if len(rows) > limit {
+				rows = rows[:limit]
+			}
+			return writeList(a.stdout, rows)
+		}),
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.Kind, "kind", "", "port_in, intl_port_in or port_out")
+	fl.StringVar(&f.State, "state", "", "port state, e.g. awaiting_loa")
+	fl.StringVar(&f.Number, "number", "", "a phone number of the port (E.164)")
+	fl.StringVar(&f.Instance, "instance", "", "instance ARN")
+	fl.IntVar(&limit, "limit", 100, "at most this many ports")
+	return cmd
+}
+
+func writeList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "WORKFLOW ID\tKIND\tSTATE\tINSTANCE\tNUMBERS\tPORT DATE\tSTATUS")
+	for _, info := range rows {
+		sa := info.GetSearchAttributes()
+		portDate := "-"
+		if s := keyword(sa, "PortDate"); s != "" {
+			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+				portDate = t.Format(time.RFC3339)
+			} else {
+				portDate = s
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			info.GetExecution().GetWorkflowId(),
+			dash(keyword(sa, "PortKind")),
+			dash(keyword(sa, "PortState")),
+			dash(keyword(sa, "InstanceArn")),
+			dash(strings.Join(keywordList(sa, "PhoneNumbers"), ",")),
+			portDate,
+			statusName(info.GetStatus()),
+		)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// keyword decodes a single-valued search attribute (Keyword, Datetime) as a string.
+func keyword(sa *commonpb.SearchAttributes, name string) string {
+	p := sa.GetIndexedFields()[name]
+	if p == nil {
+		return ""
+	}
+	var s string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &s); err != nil {
+		// Some servers return single values as a one-element list.
+		if l := keywordList(sa, name); len(l) > 0 {
+			return l[0]
+		}
+		return ""
+	}
+	return s
+}
+
+// keywordList decodes a KeywordList search attribute.
+func keywordList(sa *commonpb.SearchAttributes, name string) []string {
+	p := sa.GetIndexedFields()[name]
+	if p == nil {
+		return nil
+	}
+	var l []string
+	if err := converter.GetDefaultDataConverter().FromPayload(p, &l); err != nil {
+		var s string
+		if converter.GetDefaultDataConverter().FromPayload(p, &s) == nil && s != "" {
+			return []string{s}
+		}
+		return nil
+	}
+	return l
+}

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/spf13/cobra"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+func (a *app) portInCmd() *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "port-in --file F",
+		Short: "Validate a US/Canada port-in request, start the PortIn workflow and print its workflow ID",
+		Long: "Reads the PortIn request (JSON of DESIGN §3; - reads standard input), validates it, starts the\n" +
+			"PortIn workflow and waits until the workflow has checked the request against the inventory\n" +
+			"(instance, contact flow, numbers already porting). Prints the workflow ID when accepted.",
+		Args: cobra.NoArgs,
+		RunE: a.runE(func(ctx context.Context, _ []string) error { return a.portIn(ctx, file) }),
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "the request as JSON (- for standard input)")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func (a *app) portIn(ctx context.Context, file string) error {
+	data, err := a.readInput(file)
+	if err != nil {
+		return err
+	}
+	var req porting.PortInRequest
+	if err := decodeStrict(data, &req, inputName(file)); err != nil {
+		return err
+	}
+	if err := porting.ValidatePortIn(req); err != nil {
+		return invalid("port-in request ("+inputName(file)+")", err)
+	}
+
+	c, err := a.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	id := porting.PortInWorkflowID(req.RequestID)
+	run, err := c.ExecuteWorkflow(ctx, portInStartOptions(id, req), porting.WorkflowPortIn, req)
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return refused("request %s is already open as workflow %s", req.RequestID, id)
+		}
+		return a.temporalError(err, "start workflow %s", id)
+	}
+	return a.awaitValidation(ctx, c, run)
+}
+
+// portInStartOptions starts one PortIn per request: a second start while the first is open fails,
+// a new run is allowed once the old one closed.
+func portInStartOptions(id string, req porting.PortInRequest) client.StartWorkflowOptions {
+	var carriers, numbers []string
+	for _, n := range req.Numbers {
+		if !slices.Contains(carriers, n.Carrier) {
+			carriers = append(carriers, n.Carrier)
+		}
+		numbers = append(numbers, n.E164)
+	}
+	return client.StartWorkflowOptions{
+		ID:                                       id,
+		TaskQueue:                                porting.TaskQueue,
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			porting.SearchPortKind.ValueSet(porting.KindPortIn),
+			porting.SearchPortState.ValueSet(string(porting.StateValidating)),
+			porting.SearchInstanceArn.ValueSet(req.InstanceARN),
+			porting.SearchCarrier.ValueSet(carriers),
+			porting.SearchPhoneNumbers.ValueSet(numbers),
+		),
+	}
+}
+
+// awaitValidation calls the await-validation update right after the start, so a request the
+// inventory refuses (unknown instance, unpublished flow, number already porting…) is reported here
+// with exit 3 instead of failing silently in the background.
+func (a *app) awaitValidation(ctx context.Context, c client.Client, run client.WorkflowRun) error {
+	id := run.GetID()
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   id,
+		RunID:        run.GetRunID(),
+		UpdateName:   porting.UpdateAwaitValidation,
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	var outcome porting.ValidationOutcome
+	if err == nil {
+		err = handle.Get(ctx, &outcome)
+	}
+	if err != nil {
+		var nf *serviceerror.NotFound
+		if errors.As(err, &nf) {
+			// The workflow already ended (it refused the request before the update arrived).
+			return a.endedBeforeValidation(ctx, run)
+		}
+		if ctx.Err() != nil {
+			return failure(err, "workflow %s started, but its validation did not finish within --timeout %s; "+
+				"is a worker polling task queue %q? (see: starter status --workflow %s)", id, a.timeout, porting.TaskQueue, id)
+		}
+		return a.updateError(ctx, c, id, porting.UpdateAwaitValidation, err)
+	}
+	if !outcome.Accepted {
+		return refused("request refused (workflow %s, state %s): %s", id, outcome.State, outcome.Reason)
+	}
+	fmt.Fprintln(a.stdout, id)
+	return nil
+}
+
+// endedBeforeValidation reports a workflow that closed before answering await-validation.
+func (a *app) endedBeforeValidation(ctx context.Context, run client.WorkflowRun) error {
+	var res porting.PortResult
+	err := run.Get(ctx, &res)
+	if err != nil {
+		var appErr *temporal.ApplicationError
+		if errors.As(err, &appErr) {
+			return refused("request refused: workflow %s failed: %s", run.GetID(), appErr.Message())
+		}
+		return failure(err, "workflow %s ended before validating the request: %v", run.GetID(), err)
+	}
+	reason := res.Reason
+	if reason == "" {
+		reason = "no reason given"
+	}
+	return refused("request refused: workflow %s ended in state %q: %s", run.GetID(), res.State, reason)
+}

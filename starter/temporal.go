@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// sendUpdate delivers an update and waits until the workflow has handled it. The update's
+// validator or handler error comes back as exit 3 with the workflow's own message.
+func (a *app) sendUpdate(ctx context.Context, workflowID, name string, arg any) error {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	handle, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflowID,
+		UpdateName:   name,
+		Args:         []any{arg},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err == nil {
+		err = handle.Get(ctx, nil)
+	}
+	if err != nil {
+		return a.updateError(ctx, c, workflowID, name, err)
+	}
+	fmt.Fprintf(a.stdout, "%s accepted by workflow %s\n", name, workflowID)
+	return nil
+}
+
+// updateError classifies an update's failure: refused by the workflow (3), no such workflow (4),
+// a workflow that is closed (3), no answer in time (1).
+func (a *app) updateError(ctx context.Context, c client.Client, workflowID, name string, err error) error {
+	var (
+		appErr   *temporal.ApplicationError
+		canceled *temporal.CanceledError
+		nf       *serviceerror.NotFound
+		timeout  *client.WorkflowUpdateServiceTimeoutOrCanceledError
+	)
+	switch {
+	case errors.As(err, &appErr):
+		return &cliError{code: exitRefused, msg: appErr.Message(), err: err}
+	case errors.As(err, &canceled):
+		return &cliError{code: exitRefused, msg: fmt.Sprintf("%s: cancelled by workflow %s", name, workflowID), err: err}
+	case errors.As(err, &nf):
+		return a.closedOrMissing(c, workflowID, err)
+	case errors.As(err, &timeout) || ctx.Err() != nil:
+		return failure(err, "%s: workflow %s did not answer within --timeout %s; is a worker polling task queue %q?",
+			name, workflowID, a.timeout, porting.TaskQueue)
+	}
+	return a.temporalError(err, "%s on workflow %s", name, workflowID)
+}
+
+// closedOrMissing tells "no such workflow" (4) from "the workflow is closed" (3): the server answers
+// NotFound to updates and queries in both cases.
+func (a *app) closedOrMissing(c client.Client, workflowID string, cause error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.dialTimeout)
+	defer cancel()
+	desc, err := c.DescribeWorkflowExecution(ctx, workflowID, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return &cliError{code: exitNotFound, msg: fmt.Sprintf("no workflow %s in namespace %s", workflowID, a.namespace), err: cause}
+	case err != nil:
+		return a.temporalError(err, "describe workflow %s", workflowID)
+	}
+	status := desc.GetWorkflowExecutionInfo().GetStatus()
+	if status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return &cliError{code: exitRefused, msg: fmt.Sprintf("workflow %s is %s: it takes no more updates", workflowID, statusName(status)), err: cause}
+	}
+	return &cliError{code: exitNotFound, msg: fmt.Sprintf("workflow %s: %v", workflowID, cause), err: cause}
+}
+
+// temporalError wraps any other Temporal error with what was being done and the address used.
+func (a *app) temporalError(err error, format string, args ...any) error {
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		return &cliError{code: exitNotFound, msg: fmt.Sprintf(format, args...) + ": " + nf.Error(), err: err}
+	}
+	return failure(err, "%s (Temporal at %s, namespace %s): %v", fmt.Sprintf(format, args...), a.address, a.namespace, err)
+}
+
+// statusName turns WORKFLOW_EXECUTION_STATUS_COMPLETED into "completed".
+func statusName(s enumspb.WorkflowExecutionStatus) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), "WORKFLOW_EXECUTION_STATUS_"))
+}
