@@ -1,0 +1,94 @@
+# Number porting on Temporal — build, run and test.
+#
+#   make run    Temporal dev server (with UI on :8233) + migrations + the worker, in one terminal
+#   make test   go vet + every test (unit, Postgres, end-to-end against the dev server)
+#
+# Only Go and a Postgres are needed: the Temporal CLI is built from the Go module proxy into ./bin.
+
+SHELL := /bin/bash
+
+TEMPORAL_CLI_VERSION := v1.5.1
+TEMPORAL             := $(CURDIR)/bin/temporal
+TEMPORAL_ADDRESS     ?= 127.0.0.1:7233
+TEMPORAL_UI_PORT     ?= 8233
+DATABASE_URL         ?= postgres://postgres@127.0.0.1:5432/porting?sslmode=disable
+GO                   ?= go
+
+# The contract's custom search attributes (porting.SearchAttributeTypes).
+SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
+                     Carrier=KeywordList PhoneNumbers=KeywordList PortDate=Datetime
+
+export DATABASE_URL
+
+.PHONY: all build migrate run test lint vet fmt clean help
+
+all: build
+
+help:
+	@echo "make build    bin/worker and bin/starter"
+	@echo "make run      dev server + UI (http://localhost:$(TEMPORAL_UI_PORT)) + migrations + worker"
+	@echo "make migrate  create/migrate the database in DATABASE_URL"
+	@echo "make test     go vet + all tests (needs Postgres; builds bin/temporal if missing)"
+	@echo "make lint     gofmt check + go vet"
+
+# The Temporal CLI (dev server), pinned. Later versions carry a replace directive and do not
+# `go install`. Takes a few minutes the first time.
+bin/temporal:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+build: bin/worker bin/starter
+
+# Always rebuilt; go's build cache makes that cheap.
+.PHONY: bin/worker bin/starter
+bin/worker:
+	$(GO) build -o bin/worker ./worker
+bin/starter:
+	$(GO) build -o bin/starter ./starter
+
+migrate: bin/worker
+	bin/worker -migrate-only
+
+# Dev server in the background (stopped when the worker exits), worker in the foreground.
+# If something already answers on TEMPORAL_ADDRESS it is used as is.
+run: build bin/temporal
+	@set -euo pipefail; \
+	host=$${TEMPORAL_ADDRESS%:*}; port=$${TEMPORAL_ADDRESS##*:}; \
+	if $(TEMPORAL) operator cluster health --address $(TEMPORAL_ADDRESS) >/dev/null 2>&1; then \
+		echo "Temporal already answers at $(TEMPORAL_ADDRESS); using it (search attributes must be registered)"; \
+	else \
+		echo "Starting Temporal dev server on $(TEMPORAL_ADDRESS) (log: .temporal-dev.log)"; \
+		$(TEMPORAL) server start-dev --ip $$host --port $$port --ui-port $(TEMPORAL_UI_PORT) \
+			--db-filename .temporal-dev.db --log-level warn \
+			$(foreach sa,$(SEARCH_ATTRIBUTES),--search-attribute $(sa)) \
+			>.temporal-dev.log 2>&1 & \
+		devpid=$$!; \
+		trap 'echo "Stopping Temporal dev server"; kill $$devpid 2>/dev/null || true; wait $$devpid 2>/dev/null || true' EXIT; \
+		for i in $$(seq 1 60); do \
+			if $(TEMPORAL) operator cluster health --address $(TEMPORAL_ADDRESS) >/dev/null 2>&1; then break; fi; \
+			if ! kill -0 $$devpid 2>/dev/null; then echo "dev server exited; see .temporal-dev.log" >&2; tail -20 .temporal-dev.log >&2; exit 1; fi; \
+			sleep 1; \
+		done; \
+		$(TEMPORAL) operator cluster health --address $(TEMPORAL_ADDRESS) >/dev/null; \
+	fi; \
+	bin/worker -migrate-only; \
+	echo "Temporal UI: http://localhost:$(TEMPORAL_UI_PORT)"; \
+	echo "Worker on task queue number-porting (Ctrl-C stops it and the dev server)"; \
+	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) bin/worker
+
+test: bin/temporal
+	$(GO) vet ./...
+	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	@unformatted=$$(gofmt -l .); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -f bin/worker bin/starter .temporal-dev.log
