@@ -20,12 +20,13 @@ const (
 	SubmissionCancel      = "cancel"
 )
 
-// PINHash is how an LOA's PIN is kept: hex SHA-256 of PINSalt, the LOA's identity (workflow, group,
-// version) and the PIN, so equal PINs of different LOAs do not hash alike even without a PINSalt.
-// The PIN itself is never stored.
-func (a *Activities) PINHash(workflowID, group string, version int, pin string) string {
+// HashPIN is how an LOA's PIN is kept (loa_versions.pin_hash): hex SHA-256 of the salt
+// (Activities.PINSalt), the LOA's identity (workflow, group, version) and the PIN, so equal PINs of
+// different LOAs do not hash alike even without a salt. The PIN itself is never stored.
+// (A plain function: every exported method of Activities is registered as an activity.)
+func HashPIN(salt []byte, workflowID, group string, version int, pin string) string {
 	h := sha256.New()
-	h.Write(a.PINSalt)
+	h.Write(salt)
 	h.Write([]byte{0})
 	h.Write([]byte(workflowID + "\x00" + group + "\x00" + strconv.Itoa(version)))
 	h.Write([]byte{0})
@@ -89,7 +90,7 @@ func (a *Activities) SubmitLOA(ctx context.Context, in SubmitLOAInput) (Submissi
 	l := in.LOA
 	var pinHash *string
 	if l.PIN != "" {
-		h := a.PINHash(in.WorkflowID, in.Group, in.Version, l.PIN)
+		h := HashPIN(a.PINSalt, in.WorkflowID, in.Group, in.Version, l.PIN)
 		pinHash = &h
 	}
 	last4 := MaskAccountNumber(l.AccountNumber)

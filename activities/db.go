@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/jmoiron/sqlx"
@@ -124,13 +125,29 @@ func checkNumbersInput(in NumbersInput, needTypes bool) error {
 	case len(in.Numbers) == 0:
 		return invalidInput("numbers", "at least one number is required")
 	}
+	if err := checkNumbers(in.Numbers); err != nil {
+		return err
+	}
 	for i, n := range in.Numbers {
+		if needTypes && !slices.Contains(numberTypes, n.Type) {
+			return invalidInput(fmt.Sprintf("numbers[%d].type", i), "must be one of %s, got %q", strings.Join(numberTypes, ", "), n.Type)
+		}
+	}
+	return nil
+}
+
+// checkNumbers: every number is E.164 and appears once.
+func checkNumbers(numbers []porting.PortNumber) error {
+	seen := make(map[string]int, len(numbers))
+	for i, n := range numbers {
+		field := fmt.Sprintf("numbers[%d].e164", i)
 		if !e164Pattern.MatchString(n.E164) {
-			return invalidInput(fmt.Sprintf("numbers[%d].e164", i), "must be an E.164 number like +14155550100, got %q", n.E164)
+			return invalidInput(field, "must be an E.164 number like +14155550100, got %q", n.E164)
 		}
-		if needTypes && n.Type == "" {
-			return invalidInput(fmt.Sprintf("numbers[%d].type", i), "is required")
+		if first, dup := seen[n.E164]; dup {
+			return invalidInput(field, "duplicate of numbers[%d] (%s)", first, n.E164)
 		}
+		seen[n.E164] = i
 	}
 	return nil
 }

@@ -92,10 +92,10 @@ func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error
 	var out Instance
 	err = db.GetContext(ctx, &out, `
 		INSERT INTO instances AS i (arn, region, phone_number_limit, owner_name, address, billing_contact)
-		VALUES ($1, $2, coalesce($3, $7), $4, $5, $6)
+		VALUES ($1, $2, coalesce($3::int, $7::int), $4, $5, $6)
 		ON CONFLICT (arn) DO UPDATE SET
 			phone_number_limit = CASE WHEN $3::int IS NULL THEN i.phone_number_limit
-				ELSE $3 + coalesce((SELECT sum(amount) FROM limit_increases l WHERE l.instance_arn = i.arn), 0) END,
+				ELSE $3::int + coalesce((SELECT sum(amount) FROM limit_increases l WHERE l.instance_arn = i.arn), 0) END,
 			owner_name = coalesce(nullif(EXCLUDED.owner_name, ''), i.owner_name),
 			address = coalesce(nullif(EXCLUDED.address, ''), i.address),
 			billing_contact = coalesce(nullif(EXCLUDED.billing_contact, ''), i.billing_contact)

@@ -31,6 +31,9 @@ func (a *Activities) CheckPortability(ctx context.Context, in PortabilityInput) 
 	if in.WorkflowID == "" {
 		return nil, invalidInput("workflow_id", "is required")
 	}
+	if err := checkNumbers(in.Numbers); err != nil {
+		return nil, err
+	}
 	numbers := e164List(in.Numbers)
 	listed := map[string]string{}
 	rows, err := a.DB.QueryContext(ctx, `SELECT e164, reason FROM non_portable_numbers WHERE e164 = ANY($1)`, pq.Array(numbers))

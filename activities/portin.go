@@ -29,10 +29,8 @@ func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (Re
 	if len(r.Numbers) == 0 {
 		return RecordPortInResult{}, invalidInput("numbers", "at least one number is required")
 	}
-	for i, n := range r.Numbers {
-		if !e164Pattern.MatchString(n.E164) {
-			return RecordPortInResult{}, invalidInput(fmt.Sprintf("numbers[%d].e164", i), "must be an E.164 number like +14155550100, got %q", n.E164)
-		}
+	if err := checkNumbers(r.Numbers); err != nil {
+		return RecordPortInResult{}, err
 	}
 	request, err := json.Marshal(r) // a PortIn request carries no secrets (PINs come with LOAs)
 	if err != nil {
