@@ -8,8 +8,12 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
+	"regexp"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -54,11 +58,13 @@ func NewURL(t testing.TB) string {
 			redact(adminURL), err)
 	}
 
+	sweepOnce.Do(func() { sweep(ctx, admin) })
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	name := "pgtest_" + hex.EncodeToString(b[:])
+	// The creation time in the name lets a later run drop what a killed run left behind.
+	name := fmt.Sprintf("pgtest_%d_%s", time.Now().Unix(), hex.EncodeToString(b[:]))
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+pq.QuoteIdentifier(name)); err != nil {
 		t.Fatalf("pgtest: creating database %s on %s: %v", name, redact(adminURL), err)
 	}
@@ -103,6 +109,40 @@ func New(t testing.TB) *sqlx.DB {
 	db.SetMaxOpenConns(10)
 	t.Cleanup(func() { _ = db.Close() }) // runs before NewURL's cleanup (LIFO)
 	return db
+}
+
+// StaleAfter is the age after which a test database left behind (by a killed test run) is dropped.
+const StaleAfter = 2 * time.Hour
+
+var sweepOnce sync.Once
+
+var namePattern = regexp.MustCompile(`^pgtest_([0-9]+)_[0-9a-f]+$`)
+
+// sweep drops test databases older than StaleAfter that nobody is connected to; best effort.
+func sweep(ctx context.Context, admin *sql.DB) {
+	rows, err := admin.QueryContext(ctx, `SELECT datname FROM pg_database WHERE datname LIKE 'pgtest\_%'`)
+	if err != nil {
+		return
+	}
+	var stale []string
+	for rows.Next() {
+		var name string
+		if rows.Scan(&name) != nil {
+			continue
+		}
+		m := namePattern.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		created, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && time.Since(time.Unix(created, 0)) > StaleAfter {
+			stale = append(stale, name)
+		}
+	}
+	rows.Close()
+	for _, name := range stale {
+		_, _ = admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+pq.QuoteIdentifier(name)) // fails while in use: fine
+	}
 }
 
 func redact(s string) string {
