@@ -52,7 +52,7 @@ migrate: bin/worker
 # If something already answers on TEMPORAL_ADDRESS it is used as is.
 run: build bin/temporal
 	@set -euo pipefail; \
-	host=$${TEMPORAL_ADDRESS%:*}; port=$${TEMPORAL_ADDRESS##*:}; \
+	addr=$(TEMPORAL_ADDRESS); host=$${addr%:*}; port=$${addr##*:}; \
 	if $(TEMPORAL) operator cluster health --address $(TEMPORAL_ADDRESS) >/dev/null 2>&1; then \
 		echo "Temporal already answers at $(TEMPORAL_ADDRESS); using it (search attributes must be registered)"; \
 	else \

@@ -110,7 +110,7 @@ func (a *app) awaitValidation(ctx context.Context, c client.Client, run client.W
 			// The workflow already ended (it refused the request before the update arrived).
 			return a.endedBeforeValidation(ctx, run)
 		}
-		if ctx.Err() != nil {
+		if timedOut(ctx, err) {
 			return failure(err, "workflow %s started, but its validation did not finish within --timeout %s; "+
 				"is a worker polling task queue %q? (see: starter status --workflow %s)", id, a.timeout, porting.TaskQueue, id)
 		}

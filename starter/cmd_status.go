@@ -70,7 +70,7 @@ func (a *app) queryStatus(ctx context.Context, workflowID string) (json.RawMessa
 			return nil, a.closedOrMissingQuery(workflowID, err)
 		case errors.As(err, &failed):
 			return nil, failure(err, "status query on %s failed: %s", workflowID, failed.Message)
-		case ctx.Err() != nil:
+		case timedOut(ctx, err):
 			return nil, failure(err, "status query on %s: no answer within --timeout %s; is a worker polling task queue %q?",
 				workflowID, a.timeout, porting.TaskQueue)
 		}

@@ -54,7 +54,7 @@ func (a *app) updateError(ctx context.Context, c client.Client, workflowID, name
 		return &cliError{code: exitRefused, msg: fmt.Sprintf("%s: cancelled by workflow %s", name, workflowID), err: err}
 	case errors.As(err, &nf):
 		return a.closedOrMissing(c, workflowID, err)
-	case errors.As(err, &timeout) || ctx.Err() != nil:
+	case errors.As(err, &timeout) || timedOut(ctx, err):
 		return failure(err, "%s: workflow %s did not answer within --timeout %s; is a worker polling task queue %q?",
 			name, workflowID, a.timeout, porting.TaskQueue)
 	}
@@ -79,6 +79,13 @@ func (a *app) closedOrMissing(c client.Client, workflowID string, cause error) e
 		return &cliError{code: exitRefused, msg: fmt.Sprintf("workflow %s is %s: it takes no more updates", workflowID, statusName(status)), err: cause}
 	}
 	return &cliError{code: exitNotFound, msg: fmt.Sprintf("workflow %s: %v", workflowID, cause), err: cause}
+}
+
+// timedOut reports whether err means the command ran out of --timeout (the gRPC deadline can fire a
+// moment before the context's own).
+func timedOut(ctx context.Context, err error) bool {
+	var dl *serviceerror.DeadlineExceeded
+	return ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &dl)
 }
 
 // temporalError wraps any other Temporal error with what was being done and the address used.

@@ -15,6 +15,7 @@ import (
 	"time"
 	_ "time/tzdata" // port dates are computed in the instance's time zone, even on images without tzdata
 
+	"go.temporal.io/sdk/activity"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -64,7 +65,9 @@ func run(logger *slog.Logger, migrateOnly bool) error {
 		WorkerStopTimeout: 20 * time.Second,
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{DB: db})
+	// Every exported method of Activities that has an activity's shape is an activity; exported
+	// helpers of another shape are skipped instead of failing the registration.
+	w.RegisterActivityWithOptions(&activities.Activities{DB: db}, activity.RegisterOptions{SkipInvalidStructFunctions: true})
 
 	logger.Info("worker starting", "address", cfg.Address, "namespace", cfg.Namespace,
 		"task_queue", porting.TaskQueue, "tls", cfg.TLSEnabled())

@@ -1,0 +1,253 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// moduleRoot finds the directory holding go.mod, from the test's working directory up.
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("e2e: go.mod not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// temporalCLI is the pinned Temporal CLI that runs the dev server: $TEMPORAL_CLI, else <module>/bin/temporal.
+func temporalCLI(t *testing.T, root string) string {
+	t.Helper()
+	path := os.Getenv("TEMPORAL_CLI")
+	if path == "" {
+		path = filepath.Join(root, "bin", "temporal")
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("e2e: the Temporal CLI is missing at %s (run make bin/temporal, or set TEMPORAL_CLI): %v", path, err)
+	}
+	return path
+}
+
+type binaries struct{ worker, starter string }
+
+// buildBinaries builds the worker and the starter into a temporary directory, independent of ./bin.
+func buildBinaries(ctx context.Context, t *testing.T, root string) binaries {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", dir+string(os.PathSeparator), "./worker", "./starter")
+	cmd.Dir = root
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("e2e: go build ./worker ./starter: %v\n%s", err, out)
+	}
+	return binaries{worker: filepath.Join(dir, "worker"), starter: filepath.Join(dir, "starter")}
+}
+
+func freeHostPort(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// startDevServer runs the Temporal dev server with the contract's search attributes; it stops at cleanup.
+func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.DevServer {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "temporal-dev.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath: cli,
+		ClientOptions: &client.Options{
+			HostPort:  freeHostPort(t),
+			Namespace: "default",
+			Logger:    quiet,
+		},
+		SearchAttributes: temporal.NewSearchAttributes(
+			porting.SearchPortKind.ValueSet(""),
+			porting.SearchPortState.ValueSet(""),
+			porting.SearchInstanceArn.ValueSet(""),
+			porting.SearchCarrier.ValueSet(nil),
+			porting.SearchPhoneNumbers.ValueSet(nil),
+			porting.SearchPortDate.ValueSet(time.Time{}),
+		),
+		LogLevel: "error",
+		Stdout:   logFile,
+		Stderr:   logFile,
+	})
+	if err != nil {
+		logFile.Close()
+		t.Fatalf("e2e: starting the dev server (%s): %v\n%s", cli, err, tail(logPath, 40))
+	}
+	t.Cleanup(func() {
+		srv.Client().Close()
+		if err := srv.Stop(); err != nil {
+			t.Logf("e2e: stopping the dev server: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("dev server log (tail):\n%s", tail(logPath, 40))
+		}
+		logFile.Close()
+	})
+	return srv
+}
+
+// startWorker runs the worker binary; at cleanup it gets SIGTERM (graceful stop), then SIGKILL.
+func startWorker(t *testing.T, bin string, env []string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), "worker.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("e2e: starting the worker: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Logf("e2e: worker exited: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Log("e2e: worker did not stop within 30s of SIGTERM; killing it")
+			_ = cmd.Process.Kill()
+			<-done
+		}
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("worker log (tail):\n%s", tail(logPath, 60))
+		}
+	})
+}
+
+func tail(path string, lines int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	all := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(all) > lines {
+		all = all[len(all)-lines:]
+	}
+	return strings.Join(all, "\n")
+}
+
+// starter runs the starter binary against the test's Temporal and database.
+type starter struct {
+	bin string
+	env []string
+}
+
+type result struct {
+	args           []string
+	code           int
+	stdout, stderr string
+}
+
+func (r result) String() string {
+	return fmt.Sprintf("starter %s → exit %d\nstdout: %s\nstderr: %s", strings.Join(r.args, " "), r.code, r.stdout, r.stderr)
+}
+
+// run never fails the test itself, so it can be used inside Eventually conditions.
+func (s starter) run(ctx context.Context, args ...string) result {
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd.Env = append(os.Environ(), s.env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	res := result{args: args, stdout: out.String(), stderr: errb.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		res.code = exitErr.ExitCode()
+	default:
+		res.code = -1
+		res.stderr += "\n(exec: " + err.Error() + ")"
+	}
+	return res
+}
+
+// ok runs a command that must succeed.
+func (s starter) ok(ctx context.Context, t *testing.T, args ...string) result {
+	t.Helper()
+	r := s.run(ctx, args...)
+	if r.code != 0 {
+		t.Fatalf("expected exit 0:\n%s", r)
+	}
+	return r
+}
+
+// status runs `status --json` and decodes it.
+func (s starter) status(ctx context.Context, workflowID string) (porting.Status, error) {
+	r := s.run(ctx, "status", "--workflow", workflowID, "--json", "--timeout", "20s")
+	if r.code != 0 {
+		return porting.Status{}, errors.New(r.String())
+	}
+	var st porting.Status
+	if err := json.Unmarshal([]byte(r.stdout), &st); err != nil {
+		return porting.Status{}, fmt.Errorf("status --json is not a Status: %v\n%s", err, r.stdout)
+	}
+	return st, nil
+}
+
+func writeJSON(t *testing.T, name string, v any) string {
+	t.Helper()
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeFile(t, name, string(b))
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
