@@ -53,8 +53,10 @@ func (a *Activities) instanceLimiter(arn string) *rate.Limiter {
 
 // RecordPortInInput records a new PortIn request.
 type RecordPortInInput struct {
-	WorkflowID string                `json:"workflow_id"`
-	Request    porting.PortInRequest `json:"request"`
+	WorkflowID string `json:"workflow_id"`
+	// Kind is porting.KindPortIn (the default) or porting.KindInternationalPortIn.
+	Kind    string                `json:"kind,omitempty"`
+	Request porting.PortInRequest `json:"request"`
 }
 
 // RecordPortInResult describes the target instance.

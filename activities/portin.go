@@ -37,6 +37,10 @@ func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (Re
 		return RecordPortInResult{}, invalidInput("request", "cannot be encoded: %v", err)
 	}
 	numbers := e164List(r.Numbers)
+	kind := in.Kind
+	if kind == "" {
+		kind = porting.KindPortIn
+	}
 
 	var res RecordPortInResult
 	err = inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
@@ -77,7 +81,7 @@ func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (Re
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO port_requests (workflow_id, request_id, kind, instance_arn, state, request)
 			VALUES ($1, $2, $3, $4, $5, $6)`,
-			in.WorkflowID, r.RequestID, porting.KindPortIn, r.InstanceARN, porting.StateCheckingPortability, request); err != nil {
+			in.WorkflowID, r.RequestID, kind, r.InstanceARN, porting.StateCheckingPortability, request); err != nil {
 			return err
 		}
 		groups := make([]string, len(r.Numbers))

@@ -18,10 +18,10 @@ func TestAddBusinessDays(t *testing.T) {
 	ny, err := NewBusinessCalendar("US", "America/New_York")
 	require.NoError(t, err)
 	cases := []struct {
-		name  string
-		from  string
-		n     int
-		want  string
+		name string
+		from string
+		n    int
+		want string
 	}{
 		{"design example +3", "2026-11-20T10:00:00-05:00", 3, "2026-11-25T10:00:00-05:00"},
 		{"design example +4 skips Thanksgiving", "2026-11-20T10:00:00-05:00", 4, "2026-11-27T10:00:00-05:00"},

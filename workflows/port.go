@@ -13,34 +13,21 @@ import (
 	"github.com/contactcenter/numberporting/porting"
 )
 
-// PortIn moves US/Canada (+1) numbers from their current carriers into a customer's instance
-// (DESIGN §1): validation, portability check, one LOA per (carrier, number type) group with any
-// number of rejection rounds, provisioning one business day before the carrier's port date,
-// activation and a verification test call on the day. Groups progress independently; the
-// request's state is that of its least advanced open group.
-func PortIn(ctx workflow.Context, req porting.PortInRequest) (porting.PortResult, error) {
-	w := newPortIn(ctx, req)
-	// All work runs on a disconnected context: a cancellation of the workflow itself (Temporal UI,
-	// `temporal workflow cancel`) becomes a cancel request like the `cancel` signal, and the
-	// compensation (release what was provisioned, tell the carrier) can still run.
-	work, _ := workflow.NewDisconnectedContext(ctx)
-	workflow.Go(work, func(c workflow.Context) {
-		workflow.NewSelector(c).AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
-			if w.cancel == nil && w.cancelRefusal() == "" {
-				w.acceptCancel(c, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
-			}
-		}).Select(c)
-	})
-	if err := w.setup(work); err != nil {
-		return porting.PortResult{}, err
-	}
-	return w.run(work)
+// process is what differs between the port-in processes: how a request is validated and recorded,
+// and how its portability (and, internationally, its cost) is settled before the LOA groups start.
+type process interface {
+	// validate checks and records the request; it sets the port's calendar.
+	validate(ctx workflow.Context, w *port) error
+	// settlePortability returns the numbers that go ahead, or an end state and its reason.
+	settlePortability(ctx workflow.Context, w *port) ([]porting.PortNumber, porting.State, string)
 }
 
-// portIn is the state of one PortIn workflow. Handlers and the group coroutines share it; the
-// workflow runs one coroutine at a time, so no locking is needed.
-type portIn struct {
-	req        porting.PortInRequest
+// port is the state of one port-in workflow (US/Canada or international). Handlers and the group
+// coroutines share it; the workflow runs one coroutine at a time, so no locking is needed.
+type port struct {
+	kind       string
+	proc       process
+	req        porting.PortInRequest // the request in port-in shape (international numbers carry the one carrier)
 	workflowID string
 	deadlines  porting.Deadlines
 	clock      businessClock
@@ -67,8 +54,29 @@ type numberState struct {
 	group  string
 }
 
-func newPortIn(ctx workflow.Context, req porting.PortInRequest) *portIn {
-	return &portIn{
+// runPort runs a port-in process to its end. All work runs on a disconnected context: a
+// cancellation of the workflow itself (Temporal UI, `temporal workflow cancel`) becomes a cancel
+// request like the `cancel` signal, and the compensation (release what was provisioned, tell the
+// carrier) can still run.
+func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
+	work, _ := workflow.NewDisconnectedContext(ctx)
+	workflow.Go(work, func(c workflow.Context) {
+		workflow.NewSelector(c).AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
+			if w.cancel == nil && w.cancelRefusal() == "" {
+				w.acceptCancel(c, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
+			}
+		}).Select(c)
+	})
+	if err := w.setup(work); err != nil {
+		return porting.PortResult{}, err
+	}
+	return w.run(work)
+}
+
+func newPort(ctx workflow.Context, kind string, proc process, req porting.PortInRequest) *port {
+	return &port{
+		kind:       kind,
+		proc:       proc,
 		req:        req,
 		workflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		deadlines:  req.Deadlines.WithDefaults(),
@@ -76,24 +84,28 @@ func newPortIn(ctx workflow.Context, req porting.PortInRequest) *portIn {
 	}
 }
 
-func (w *portIn) run(ctx workflow.Context) (porting.PortResult, error) {
-	w.note(ctx, porting.StateValidating, fmt.Sprintf("port-in of %d number(s) to %s requested", len(w.req.Numbers), w.req.InstanceARN))
+func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
+	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.kind, len(w.req.Numbers), w.req.InstanceARN))
 	w.upsertIdentity(ctx)
 
-	if err := w.validate(ctx); err != nil {
+	err := w.proc.validate(ctx, w)
+	w.validated = true
+	if err != nil {
+		w.validation = porting.ValidationOutcome{Accepted: false, State: porting.StateFailed, Reason: err.Error()}
 		return w.finish(ctx, porting.StateFailed, err.Error())
 	}
+	w.numbers = make([]*numberState, len(w.req.Numbers))
+	for i, n := range w.req.Numbers {
+		w.numbers[i] = &numberState{PortNumber: n, state: porting.StateValidating}
+	}
+	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateValidating}
 	if w.cancel != nil {
 		return w.finish(ctx, porting.StateCancelled, w.cancelNote())
 	}
 
-	w.setState(ctx, porting.StateCheckingPortability, "checking portability with the current carriers")
-	portable, err := w.checkPortability(ctx)
-	if err != nil {
-		return w.finish(ctx, porting.StateFailed, "portability check failed: "+err.Error())
-	}
-	if len(portable) == 0 {
-		return w.finish(ctx, porting.StateNotPortable, "none of the numbers can be ported")
+	portable, end, reason := w.proc.settlePortability(ctx, w)
+	if end != "" {
+		return w.finish(ctx, end, reason)
 	}
 	if w.cancel != nil {
 		return w.finish(ctx, porting.StateCancelled, w.cancelNote())
@@ -120,45 +132,28 @@ func (w *portIn) run(ctx workflow.Context) (porting.PortResult, error) {
 	return w.finish(ctx, end, note)
 }
 
-// validate runs the request's own checks, then the database's (instance, flow, inventory, other
-// ports), which also records the request and locks its numbers.
-func (w *portIn) validate(ctx workflow.Context) error {
-	err := porting.ValidatePortIn(w.req)
-	if err == nil {
-		var ref porting.InstanceRef
-		ref, _ = porting.ParseInstanceARN(w.req.InstanceARN)
-		w.tz, _ = porting.RegionTimeZone(ref.Region)
-		var cal *porting.BusinessCalendar
-		if cal, err = porting.NewBusinessCalendar("US", w.tz); err == nil {
-			w.clock = businessClock{cal: cal}
-		}
-	}
-	if err == nil {
-		var res activities.RecordPortInResult
-		err = workflow.ExecuteActivity(withDBActivity(ctx, "record request and lock numbers"), acts.RecordPortIn,
-			activities.RecordPortInInput{WorkflowID: w.workflowID, Request: w.req}).Get(ctx, &res)
-		err = plainError(err)
-	}
-	w.validated = true
+// useCalendar sets the business calendar deadlines are counted in.
+func (w *port) useCalendar(country, tz string) error {
+	cal, err := porting.NewBusinessCalendar(country, tz)
 	if err != nil {
-		w.validation = porting.ValidationOutcome{Accepted: false, State: porting.StateFailed, Reason: err.Error()}
 		return err
 	}
-	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateCheckingPortability}
-	w.numbers = make([]*numberState, len(w.req.Numbers))
-	for i, n := range w.req.Numbers {
-		w.numbers[i] = &numberState{PortNumber: n, state: porting.StateCheckingPortability}
-	}
+	w.tz, w.clock = tz, businessClock{cal: cal}
 	return nil
 }
 
-func (w *portIn) checkPortability(ctx workflow.Context) ([]porting.PortNumber, error) {
-	var results []activities.PortabilityResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "check portability"), acts.CheckPortability,
-		activities.PortabilityInput{WorkflowID: w.workflowID, Numbers: w.req.Numbers}).Get(ctx, &results)
-	if err != nil {
-		return nil, plainError(err)
-	}
+// record checks the request against the database (instance, flow, inventory, other ports), records
+// it and locks its numbers.
+func (w *port) record(ctx workflow.Context) error {
+	var res activities.RecordPortInResult
+	err := workflow.ExecuteActivity(withDBActivity(ctx, "record request and lock numbers"), acts.RecordPortIn,
+		activities.RecordPortInInput{WorkflowID: w.workflowID, Kind: w.kind, Request: w.req}).Get(ctx, &res)
+	return plainError(err)
+}
+
+// applyPortability marks each number portable or not (with the carrier's reason), tells the
+// customer about the ones that cannot be ported, and returns those that go ahead.
+func (w *port) applyPortability(ctx workflow.Context, results []activities.PortabilityResult) []porting.PortNumber {
 	byNumber := make(map[string]activities.PortabilityResult, len(results))
 	for _, r := range results {
 		byNumber[r.E164] = r
@@ -186,11 +181,11 @@ func (w *portIn) checkPortability(ctx workflow.Context) ([]porting.PortNumber, e
 			Body:    "These numbers cannot be ported: " + strings.Join(refused, "; "),
 		})
 	}
-	return portable, nil
+	return portable
 }
 
 // finish records the end in Postgres (unlocking the numbers), tells the customer and returns.
-func (w *portIn) finish(ctx workflow.Context, end porting.State, reason string) (porting.PortResult, error) {
+func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (porting.PortResult, error) {
 	w.reason = reason
 	if !w.validated {
 		w.validated = true
@@ -221,7 +216,7 @@ func (w *portIn) finish(ctx workflow.Context, end porting.State, reason string) 
 }
 
 // outcome is the request's end once every group has ended.
-func (w *portIn) outcome() (porting.State, string) {
+func (w *port) outcome() (porting.State, string) {
 	count := map[porting.State]int{}
 	for _, g := range w.groups {
 		count[g.state]++
@@ -238,7 +233,7 @@ func (w *portIn) outcome() (porting.State, string) {
 	}
 }
 
-func (w *portIn) groupSummary() string {
+func (w *port) groupSummary() string {
 	parts := make([]string, len(w.groups))
 	for i, g := range w.groups {
 		parts[i] = fmt.Sprintf("%s %s", g.name, g.state)
@@ -249,7 +244,7 @@ func (w *portIn) groupSummary() string {
 	return strings.Join(parts, "; ")
 }
 
-func (w *portIn) allGroupsEnded() bool {
+func (w *port) allGroupsEnded() bool {
 	for _, g := range w.groups {
 		if !g.state.IsEnd() {
 			return false
@@ -259,7 +254,7 @@ func (w *portIn) allGroupsEnded() bool {
 }
 
 // refreshState sets the request's state to that of its least advanced open group.
-func (w *portIn) refreshState(ctx workflow.Context) {
+func (w *port) refreshState(ctx workflow.Context) {
 	least := porting.State("")
 	for _, g := range w.groups {
 		if g.state.IsEnd() {
@@ -276,13 +271,13 @@ func (w *portIn) refreshState(ctx workflow.Context) {
 }
 
 // setState records a request-level state change in the history and the search attributes.
-func (w *portIn) setState(ctx workflow.Context, s porting.State, note string) {
+func (w *port) setState(ctx workflow.Context, s porting.State, note string) {
 	w.note(ctx, s, note)
 	w.publishState(ctx, s)
 }
 
 // publishState sets the request's state and publishes it to the PortState search attribute.
-func (w *portIn) publishState(ctx workflow.Context, s porting.State) {
+func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	if s == w.state {
 		return
 	}
@@ -290,14 +285,14 @@ func (w *portIn) publishState(ctx workflow.Context, s porting.State) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
 }
 
-func (w *portIn) note(ctx workflow.Context, s porting.State, note string) {
+func (w *port) note(ctx workflow.Context, s porting.State, note string) {
 	w.history = append(w.history, porting.HistoryEntry{At: workflow.Now(ctx).UTC(), State: s, Note: note})
 	workflow.GetLogger(ctx).Info("port-in", "state", string(s), "note", note, "request_id", w.req.RequestID)
 }
 
 // upsertIdentity publishes the attributes an operator searches by; the starter sets them at start
 // too, but a port started by another client must be findable as well.
-func (w *portIn) upsertIdentity(ctx workflow.Context) {
+func (w *port) upsertIdentity(ctx workflow.Context) {
 	numbers := make([]string, 0, len(w.req.Numbers))
 	carriers := []string{}
 	seen := map[string]bool{}
@@ -309,7 +304,7 @@ func (w *portIn) upsertIdentity(ctx workflow.Context) {
 		}
 	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		porting.SearchPortKind.ValueSet(porting.KindPortIn),
+		porting.SearchPortKind.ValueSet(w.kind),
 		porting.SearchPortState.ValueSet(string(w.state)),
 		porting.SearchInstanceArn.ValueSet(w.req.InstanceARN),
 		porting.SearchCarrier.ValueSet(carriers),
@@ -318,7 +313,7 @@ func (w *portIn) upsertIdentity(ctx workflow.Context) {
 }
 
 // upsertPortDate publishes the earliest port date of the open groups.
-func (w *portIn) upsertPortDate(ctx workflow.Context) {
+func (w *port) upsertPortDate(ctx workflow.Context) {
 	var next time.Time
 	for _, g := range w.groups {
 		if g.portDate != nil && !g.state.IsEnd() {
@@ -333,7 +328,7 @@ func (w *portIn) upsertPortDate(ctx workflow.Context) {
 }
 
 // notify puts a message in the outbox; its key makes a retry or replay send it once.
-func (w *portIn) notify(ctx workflow.Context, n activities.Notification) {
+func (w *port) notify(ctx workflow.Context, n activities.Notification) {
 	n.WorkflowID = w.workflowID
 	err := workflow.ExecuteActivity(withDBActivity(ctx, "notify "+n.Recipient+": "+n.Kind), acts.Notify, n).Get(ctx, nil)
 	if err != nil {
@@ -341,11 +336,11 @@ func (w *portIn) notify(ctx workflow.Context, n activities.Notification) {
 	}
 }
 
-func (w *portIn) cancelNote() string {
+func (w *port) cancelNote() string {
 	return fmt.Sprintf("cancelled by %s: %s", w.cancel.By, w.cancel.Reason)
 }
 
-func (w *portIn) number(e164 string) *numberState {
+func (w *port) number(e164 string) *numberState {
 	for _, n := range w.numbers {
 		if n.E164 == e164 {
 			return n
@@ -354,7 +349,7 @@ func (w *portIn) number(e164 string) *numberState {
 	return &numberState{}
 }
 
-func (w *portIn) countNumbers(s porting.State) int {
+func (w *port) countNumbers(s porting.State) int {
 	c := 0
 	for _, n := range w.numbers {
 		if n.state == s {
@@ -364,7 +359,7 @@ func (w *portIn) countNumbers(s porting.State) int {
 	return c
 }
 
-func (w *portIn) groupNames() []string {
+func (w *port) groupNames() []string {
 	names := make([]string, len(w.groups))
 	for i, g := range w.groups {
 		names[i] = g.name
@@ -372,7 +367,7 @@ func (w *portIn) groupNames() []string {
 	return names
 }
 
-func (w *portIn) findGroup(name string) *group {
+func (w *port) findGroup(name string) *group {
 	for _, g := range w.groups {
 		if g.name == name {
 			return g
@@ -411,7 +406,7 @@ func plainError(err error) error {
 	return err
 }
 
-func (w *portIn) numberStatuses() []porting.NumberStatus {
+func (w *port) numberStatuses() []porting.NumberStatus {
 	if w.numbers == nil {
 		out := make([]porting.NumberStatus, len(w.req.Numbers))
 		for i, n := range w.req.Numbers {
@@ -426,10 +421,10 @@ func (w *portIn) numberStatuses() []porting.NumberStatus {
 	return out
 }
 
-func (w *portIn) status() porting.Status {
+func (w *port) status() porting.Status {
 	s := porting.Status{
 		RequestID:   w.req.RequestID,
-		Kind:        porting.KindPortIn,
+		Kind:        w.kind,
 		State:       w.state,
 		Numbers:     w.numberStatuses(),
 		Groups:      make([]porting.GroupStatus, 0, len(w.groups)),

@@ -36,7 +36,7 @@ type group struct {
 }
 
 // runGroup drives one group from awaiting_loa to an end.
-func (w *portIn) runGroup(ctx workflow.Context, g *group) {
+func (w *port) runGroup(ctx workflow.Context, g *group) {
 	w.notify(ctx, activities.Notification{
 		Key: "loa-requested/" + g.name, Kind: "loa_requested", Recipient: activities.RecipientCustomer,
 		Subject: "LOA needed for " + g.name,
@@ -70,7 +70,7 @@ func (w *portIn) runGroup(ctx workflow.Context, g *group) {
 
 // awaitLOA waits for the customer's LOA, reminding every few business days, and expires the group
 // after the customer has been silent for the configured calendar days.
-func (w *portIn) awaitLOA(ctx workflow.Context, g *group) error {
+func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 	expiry := g.customerClock.Add(time.Duration(w.deadlines.CustomerSilenceDays) * 24 * time.Hour)
 	reminder := w.clock.addBusinessDays(ctx, g.customerClock, w.deadlines.LOAReminderBusinessDays)
 	for reminders := 1; ; reminders++ {
@@ -113,7 +113,7 @@ func (w *portIn) awaitLOA(ctx workflow.Context, g *group) error {
 }
 
 // submitLOA records the pending LOA as a new version and submits it to the carrier.
-func (w *portIn) submitLOA(ctx workflow.Context, g *group) error {
+func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 	loa := *g.pendingLOA
 	g.loaVersion++
 	err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("submit LOA v%d of %s", g.loaVersion, g.name)), acts.SubmitLOA,
@@ -132,7 +132,7 @@ func (w *portIn) submitLOA(ctx workflow.Context, g *group) error {
 
 // awaitCarrierResponse waits for the carrier's answer to the submitted LOA, escalating to
 // operations after the configured business days without one and again every period after.
-func (w *portIn) awaitCarrierResponse(ctx workflow.Context, g *group) error {
+func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 	period := w.deadlines.CarrierReminderBusinessDays
 	escalation := w.clock.addBusinessDays(ctx, workflow.Now(ctx), period)
 	for n := 1; ; n++ {
@@ -161,7 +161,7 @@ func (w *portIn) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 
 // applyCarrierResponse takes the pending response: a rejection asks the customer for a new LOA; an
 // acceptance (first or a reschedule) sets the port date.
-func (w *portIn) applyCarrierResponse(ctx workflow.Context, g *group) {
+func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 	r := *g.pendingResponse
 	g.pendingResponse = nil
 	if !r.Accepted {
@@ -200,7 +200,7 @@ func (w *portIn) applyCarrierResponse(ctx workflow.Context, g *group) {
 
 // awaitProvisioningTime waits until one business day before the port date (at once when that is
 // already past), following reschedules, then provisions the numbers into the instance.
-func (w *portIn) awaitProvisioningTime(ctx workflow.Context, g *group) error {
+func (w *port) awaitProvisioningTime(ctx workflow.Context, g *group) error {
 	for {
 		version := g.portDateVersion
 		at := w.clock.provisioningTime(ctx, *g.portDate)
@@ -235,7 +235,7 @@ func (w *portIn) awaitProvisioningTime(ctx workflow.Context, g *group) error {
 }
 
 // awaitPortDate waits for the port date (following reschedules), then activates and verifies.
-func (w *portIn) awaitPortDate(ctx workflow.Context, g *group) error {
+func (w *port) awaitPortDate(ctx workflow.Context, g *group) error {
 	for {
 		version := g.portDateVersion
 		g.nextDeadline, g.nextDeadlineKind = *g.portDate, "port_date"
@@ -280,7 +280,7 @@ func (w *portIn) awaitPortDate(ctx workflow.Context, g *group) error {
 
 // cancelGroup stops a group: numbers already added to the instance are released again (and the
 // limit increase reversed), and a carrier that has the request is told to cancel it.
-func (w *portIn) cancelGroup(ctx workflow.Context, g *group) error {
+func (w *port) cancelGroup(ctx workflow.Context, g *group) error {
 	reason := w.cancelNote()
 	if g.state == porting.StateProvisioned {
 		err := workflow.ExecuteActivity(withDBActivity(ctx, "release "+g.name), acts.ReleaseNumbers, w.numbersInput(g, reason)).Get(ctx, nil)
@@ -297,7 +297,7 @@ func (w *portIn) cancelGroup(ctx workflow.Context, g *group) error {
 	return nil
 }
 
-func (w *portIn) sendCarrierCancel(ctx workflow.Context, g *group, reason string) {
+func (w *port) sendCarrierCancel(ctx workflow.Context, g *group, reason string) {
 	err := workflow.ExecuteActivity(withDBActivity(ctx, "cancel at carrier "+g.name), acts.SubmitCarrierCancel, activities.CarrierCancelInput{
 		WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, Numbers: e164s(g.numbers), Reason: reason,
 	}).Get(ctx, nil)
@@ -307,7 +307,7 @@ func (w *portIn) sendCarrierCancel(ctx workflow.Context, g *group, reason string
 }
 
 // setGroupState moves a group and its numbers, then the request's state.
-func (w *portIn) setGroupState(ctx workflow.Context, g *group, s porting.State, note string) {
+func (w *port) setGroupState(ctx workflow.Context, g *group, s porting.State, note string) {
 	g.state = s
 	for _, n := range g.numbers {
 		ns := w.number(n.E164)
@@ -322,7 +322,7 @@ func (w *portIn) setGroupState(ctx workflow.Context, g *group, s porting.State, 
 	w.refreshState(ctx)
 }
 
-func (w *portIn) numbersInput(g *group, reason string) activities.NumbersInput {
+func (w *port) numbersInput(g *group, reason string) activities.NumbersInput {
 	return activities.NumbersInput{
 		WorkflowID: w.workflowID, Group: g.name, InstanceARN: w.req.InstanceARN,
 		ContactFlow: w.req.ContactFlow, Numbers: g.numbers, Reason: reason,

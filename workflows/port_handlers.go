@@ -14,7 +14,7 @@ import (
 // setup registers the status query, the await-validation update and every signal with its twin
 // update. A signal and its update share one validator: the update is refused with the validator's
 // message; the signal is recorded in the history as ignored with the same message.
-func (w *portIn) setup(ctx workflow.Context) error {
+func (w *port) setup(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
 		return w.status(), nil
 	}, workflow.QueryHandlerOptions{Description: "The port's state, numbers, LOA groups, next deadline and history"}); err != nil {
@@ -89,7 +89,7 @@ func (w *portIn) setup(ctx workflow.Context) error {
 
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or
 // that the current state cannot take is recorded in the history as ignored, with the reason.
-func listen[T any](ctx workflow.Context, w *portIn, name string, apply func(workflow.Context, T) error) {
+func listen[T any](ctx workflow.Context, w *port, name string, apply func(workflow.Context, T) error) {
 	ch := workflow.GetSignalChannel(ctx, name)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
@@ -108,7 +108,7 @@ func listen[T any](ctx workflow.Context, w *portIn, name string, apply func(work
 }
 
 // openGroup finds a group that can still take customer or carrier input, or says why not.
-func (w *portIn) openGroup(name string) (*group, error) {
+func (w *port) openGroup(name string) (*group, error) {
 	if w.state.IsEnd() {
 		return nil, fmt.Errorf("request %s is %s", w.req.RequestID, w.state)
 	}
@@ -125,7 +125,7 @@ func (w *portIn) openGroup(name string) (*group, error) {
 	return g, nil
 }
 
-func (w *portIn) validateSubmitLOA(in porting.SubmitLOA) error {
+func (w *port) validateSubmitLOA(in porting.SubmitLOA) error {
 	if err := porting.ValidateSubmitLOA(in); err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (w *portIn) validateSubmitLOA(in porting.SubmitLOA) error {
 	return nil
 }
 
-func (w *portIn) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
+func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
 	if err := porting.ValidateCarrierResponse(in, workflow.Now(ctx)); err != nil {
 		return err
 	}
@@ -165,7 +165,7 @@ func (w *portIn) validateCarrierResponse(ctx workflow.Context, in porting.Carrie
 	}
 }
 
-func (w *portIn) validateCancel(in porting.Cancel) error {
+func (w *port) validateCancel(in porting.Cancel) error {
 	if err := porting.ValidateCancel(in); err != nil {
 		return err
 	}
@@ -179,7 +179,7 @@ func (w *portIn) validateCancel(in porting.Cancel) error {
 }
 
 // cancelRefusal says why the request can no longer be cancelled, or "" when it can.
-func (w *portIn) cancelRefusal() string {
+func (w *port) cancelRefusal() string {
 	if w.state.IsEnd() {
 		return fmt.Sprintf("request %s is %s; there is nothing to cancel", w.req.RequestID, w.state)
 	}
@@ -198,13 +198,13 @@ func (w *portIn) cancelRefusal() string {
 	return fmt.Sprintf("request %s can no longer be cancelled: %s", w.req.RequestID, strings.Join(live, ", "))
 }
 
-func (w *portIn) acceptCancel(ctx workflow.Context, in porting.Cancel) {
+func (w *port) acceptCancel(ctx workflow.Context, in porting.Cancel) {
 	w.cancel = &in
 	w.note(ctx, w.state, fmt.Sprintf("cancellation requested by %s: %s", in.By, in.Reason))
 }
 
 // awaitSubmitLOA hands the LOA to its group and waits until it reached the carrier.
-func (w *portIn) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string {
+func (w *port) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string {
 	g := w.findGroup(in.Group)
 	version := g.loaVersion
 	g.pendingLOA = &in.LOA
@@ -216,7 +216,7 @@ func (w *portIn) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) stri
 }
 
 // awaitCarrierResponseApplied hands the response to its group and waits until it took effect.
-func (w *portIn) awaitCarrierResponseApplied(ctx workflow.Context, in porting.CarrierResponse) string {
+func (w *port) awaitCarrierResponseApplied(ctx workflow.Context, in porting.CarrierResponse) string {
 	g := w.findGroup(in.Group)
 	g.pendingResponse = &in
 	_ = workflow.Await(ctx, func() bool { return g.pendingResponse == nil || g.state.IsEnd() })

@@ -332,10 +332,10 @@ func TestPortInCancelBeforeLOAAndAfterSubmission(t *testing.T) {
 }
 
 func TestPortInCancelRefusals(t *testing.T) {
-	w := &portIn{req: portInRequest(), state: porting.StateCompleted}
+	w := &port{req: portInRequest(), state: porting.StateCompleted}
 	require.EqualError(t, w.validateCancel(porting.Cancel{Reason: "r", By: "b"}), "request req-1 is completed; there is nothing to cancel")
 
-	w = &portIn{req: portInRequest(), state: porting.StateActivating, groups: []*group{
+	w = &port{req: portInRequest(), state: porting.StateActivating, groups: []*group{
 		{name: acmeDID, state: porting.StateActivating},
 		{name: "Acme Telecom/toll_free", state: porting.StateCompleted},
 	}}

@@ -1,0 +1,50 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// PortIn moves US/Canada (+1) numbers from their current carriers into a customer's instance
+// (DESIGN §1): validation, portability check, one LOA per (carrier, number type) group with any
+// number of rejection rounds, provisioning one business day before the carrier's port date,
+// activation and a verification test call on the day. Groups progress independently; the
+// request's state is that of its least advanced open group.
+func PortIn(ctx workflow.Context, req porting.PortInRequest) (porting.PortResult, error) {
+	return runPort(ctx, newPort(ctx, porting.KindPortIn, usPortIn{}, req))
+}
+
+// usPortIn is the US/Canada process: US federal holidays in the instance region's time zone, and a
+// portability check the carrier gateway answers at once.
+type usPortIn struct{}
+
+// validate runs the request's own checks, then the database's (instance, flow, inventory, other
+// ports), which also records the request and locks its numbers.
+func (usPortIn) validate(ctx workflow.Context, w *port) error {
+	if err := porting.ValidatePortIn(w.req); err != nil {
+		return err
+	}
+	ref, _ := porting.ParseInstanceARN(w.req.InstanceARN)
+	tz, _ := porting.RegionTimeZone(ref.Region)
+	if err := w.useCalendar("US", tz); err != nil {
+		return err
+	}
+	return w.record(ctx)
+}
+
+func (usPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting.PortNumber, porting.State, string) {
+	w.setState(ctx, porting.StateCheckingPortability, "checking portability with the current carriers")
+	var results []activities.PortabilityResult
+	err := workflow.ExecuteActivity(withDBActivity(ctx, "check portability"), acts.CheckPortability,
+		activities.PortabilityInput{WorkflowID: w.workflowID, Numbers: w.req.Numbers}).Get(ctx, &results)
+	if err != nil {
+		return nil, porting.StateFailed, "portability check failed: " + plainError(err).Error()
+	}
+	portable := w.applyPortability(ctx, results)
+	if len(portable) == 0 {
+		return nil, porting.StateNotPortable, "none of the numbers can be ported"
+	}
+	return portable, "", ""
+}
