@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -127,8 +128,9 @@ func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.De
 	return srv
 }
 
-// startWorker runs the worker binary; at cleanup it gets SIGTERM (graceful stop), then SIGKILL.
-func startWorker(t *testing.T, bin string, env []string) {
+// startWorker runs the worker binary and waits until it polls the task queue; at cleanup it gets
+// SIGTERM (graceful stop), then SIGKILL.
+func startWorker(ctx context.Context, t *testing.T, bin string, env []string, c client.Client) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "worker.log")
 	logFile, err := os.Create(logPath)
@@ -161,6 +163,28 @@ func startWorker(t *testing.T, bin string, env []string) {
 			t.Logf("worker log (tail):\n%s", tail(logPath, 60))
 		}
 	})
+
+	// Ready when the server sees a poller on the workflow task queue; fail fast if the worker died.
+	deadline := time.Now().Add(time.Minute)
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		resp, err := c.DescribeTaskQueue(ctx, porting.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+		if err == nil && len(resp.GetPollers()) > 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("e2e: the worker does not poll task queue %s after a minute (last error: %v)\n%s", porting.TaskQueue, err, tail(logPath, 60))
+		}
+		select {
+		case err := <-done:
+			done <- err // for the cleanup
+			t.Fatalf("e2e: the worker exited at start: %v\n%s", err, tail(logPath, 60))
+		case <-ctx.Done():
+			t.Fatalf("e2e: waiting for the worker: %v", ctx.Err())
+		case <-tick.C:
+		}
+	}
 }
 
 func tail(path string, lines int) string {

@@ -67,7 +67,7 @@ func TestPortInEndToEnd(t *testing.T) {
 		"TEMPORAL_NAMESPACE=default",
 		"DATABASE_URL=" + dbURL,
 	}
-	startWorker(t, bins.worker, env)
+	startWorker(ctx, t, bins.worker, env, srv.Client())
 	s := starter{bin: bins.starter, env: env}
 
 	// Inventory, through the CLI: the instance, a published and an unpublished contact flow.
