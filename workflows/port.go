@@ -125,7 +125,9 @@ func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 		g := g
 		workflow.Go(ctx, func(ctx workflow.Context) { w.runGroup(ctx, g) })
 	}
-	if err := workflow.Await(ctx, w.allGroupsEnded); err != nil {
+	// Wait for the group coroutines themselves, not only their end states: a group still sends its
+	// last notification after it has ended.
+	if err := workflow.Await(ctx, w.allGroupsDone); err != nil {
 		return porting.PortResult{}, err
 	}
 	end, note := w.outcome()
@@ -244,9 +246,9 @@ func (w *port) groupSummary() string {
 	return strings.Join(parts, "; ")
 }
 
-func (w *port) allGroupsEnded() bool {
+func (w *port) allGroupsDone() bool {
 	for _, g := range w.groups {
-		if !g.state.IsEnd() {
+		if !g.done {
 			return false
 		}
 	}

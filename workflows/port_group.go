@@ -33,6 +33,8 @@ type group struct {
 	customerClock    time.Time // when the customer was last asked for an LOA: the silence expiry counts from here
 	nextDeadline     time.Time
 	nextDeadlineKind string
+
+	done bool // the group's coroutine has returned
 }
 
 // runGroup drives one group from awaiting_loa to an end.
@@ -66,6 +68,7 @@ func (w *port) runGroup(ctx workflow.Context, g *group) {
 		}
 	}
 	g.nextDeadline = time.Time{}
+	g.done = true
 }
 
 // awaitLOA waits for the customer's LOA, reminding every few business days, and expires the group
