@@ -1,0 +1,40 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+func TestPortInStartOptions(t *testing.T) {
+	req := porting.PortInRequest{
+		RequestID:   "REQ-1",
+		InstanceARN: "arn:aws:connect:us-east-1:123456789012:instance/abc-1",
+		Numbers: []porting.PortNumber{
+			{E164: "+14155550100", Type: "did", Carrier: "Acme Telecom"},
+			{E164: "+18005550100", Type: "toll_free", Carrier: "Acme Telecom"},
+			{E164: "+14155550101", Type: "did", Carrier: "Bell"},
+		},
+	}
+	o := portInStartOptions(porting.PortInWorkflowID(req.RequestID), req)
+	require.Equal(t, "port-in-REQ-1", o.ID)
+	require.Equal(t, porting.TaskQueue, o.TaskQueue)
+	require.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, o.WorkflowIDConflictPolicy)
+	require.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, o.WorkflowIDReusePolicy)
+	require.True(t, o.WorkflowExecutionErrorWhenAlreadyStarted)
+
+	sa := o.TypedSearchAttributes
+	kind, _ := sa.GetKeyword(porting.SearchPortKind)
+	state, _ := sa.GetKeyword(porting.SearchPortState)
+	arn, _ := sa.GetKeyword(porting.SearchInstanceArn)
+	carriers, _ := sa.GetKeywordList(porting.SearchCarrier)
+	numbers, _ := sa.GetKeywordList(porting.SearchPhoneNumbers)
+	require.Equal(t, porting.KindPortIn, kind)
+	require.Equal(t, string(porting.StateValidating), state)
+	require.Equal(t, req.InstanceARN, arn)
+	require.Equal(t, []string{"Acme Telecom", "Bell"}, carriers)
+	require.Equal(t, []string{"+14155550100", "+18005550100", "+14155550101"}, numbers)
+}
