@@ -2,11 +2,26 @@ package porting
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/au"
+	"github.com/rickar/cal/v2/br"
 	"github.com/rickar/cal/v2/ca"
+	"github.com/rickar/cal/v2/de"
+	"github.com/rickar/cal/v2/es"
+	"github.com/rickar/cal/v2/fr"
+	"github.com/rickar/cal/v2/gb"
+	"github.com/rickar/cal/v2/ie"
+	"github.com/rickar/cal/v2/it"
+	"github.com/rickar/cal/v2/jp"
+	"github.com/rickar/cal/v2/mx"
+	"github.com/rickar/cal/v2/nl"
+	"github.com/rickar/cal/v2/nz"
 	"github.com/rickar/cal/v2/us"
+	"github.com/rickar/cal/v2/za"
 )
 
 // BusinessCalendar counts business days in one country's calendar, in one time zone: weekends and
@@ -18,23 +33,69 @@ type BusinessCalendar struct {
 	cal     *cal.BusinessCalendar
 }
 
-var holidaysByCountry = map[string][]*cal.Holiday{
-	"US": us.Holidays,
-	"CA": ca.Holidays,
+// countryCalendar is what a country's business calendar is made of.
+type countryCalendar struct {
+	holidays []*cal.Holiday
+	weekend  [2]time.Weekday
+	timeZone string // where its port dates are counted (the capital's zone)
+}
+
+var satSun = [2]time.Weekday{time.Saturday, time.Sunday}
+
+// countries are the calendars the provider ports in. Holidays come from github.com/rickar/cal,
+// except Israel's, which follow the Hebrew calendar (see hebrew.go).
+var countries = map[string]countryCalendar{
+	"US": {us.Holidays, satSun, "America/New_York"},
+	"CA": {ca.Holidays, satSun, "America/Toronto"},
+	"GB": {gb.Holidays, satSun, "Europe/London"},
+	"IE": {ie.Holidays, satSun, "Europe/Dublin"},
+	"DE": {de.Holidays, satSun, "Europe/Berlin"},
+	"FR": {fr.Holidays, satSun, "Europe/Paris"},
+	"ES": {es.Holidays, satSun, "Europe/Madrid"},
+	"IT": {it.Holidays, satSun, "Europe/Rome"},
+	"NL": {nl.Holidays, satSun, "Europe/Amsterdam"},
+	"AU": {au.HolidaysNSW, satSun, "Australia/Sydney"},
+	"NZ": {nz.Holidays, satSun, "Pacific/Auckland"},
+	"JP": {jp.Holidays, satSun, "Asia/Tokyo"},
+	"MX": {mx.Holidays, satSun, "America/Mexico_City"},
+	"BR": {br.Holidays, satSun, "America/Sao_Paulo"},
+	"ZA": {za.Holidays, satSun, "Africa/Johannesburg"},
+	"IL": {israelHolidays, [2]time.Weekday{time.Friday, time.Saturday}, "Asia/Jerusalem"},
+}
+
+// CountryTimeZone is the time zone a country's port dates are counted in.
+func CountryTimeZone(country string) (string, bool) {
+	c, ok := countries[country]
+	return c.timeZone, ok
+}
+
+// CalendarCountries lists the countries with a business calendar, sorted.
+func CalendarCountries() []string {
+	out := make([]string, 0, len(countries))
+	for c := range countries {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // NewBusinessCalendar returns the calendar of country (ISO 3166 alpha-2) in the IANA time zone tz.
 func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
-	holidays, ok := holidaysByCountry[country]
+	cc, ok := countries[country]
 	if !ok {
-		return nil, fmt.Errorf("country %q has no business calendar", country)
+		return nil, fmt.Errorf("country %q has no business calendar (known: %s)", country, strings.Join(CalendarCountries(), ", "))
 	}
 	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", tz, err)
 	}
 	c := cal.NewBusinessCalendar()
-	c.AddHoliday(holidays...)
+	c.AddHoliday(cc.holidays...)
+	if cc.weekend != satSun {
+		for d := time.Sunday; d <= time.Saturday; d++ {
+			c.SetWorkday(d, d != cc.weekend[0] && d != cc.weekend[1])
+		}
+	}
 	return &BusinessCalendar{country: country, loc: loc, cal: c}, nil
 }
 

@@ -403,7 +403,7 @@ func plainError(err error) error {
 	}
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
-		return errors.New(app.Error())
+		return errors.New(app.Message())
 	}
 	return err
 }
