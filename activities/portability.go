@@ -54,48 +54,51 @@ func (a *Activities) CheckPortability(ctx context.Context, in PortabilityInput) 
 	}
 
 	results := make([]PortabilityResult, len(numbers))
-	var portable, notPortable, reasons []string
 	for i, e164 := range numbers {
 		reason, listedNP := listed[e164]
 		if !listedNP {
 			reason = typeReason(e164)
 		}
 		results[i] = PortabilityResult{E164: e164, Portable: reason == "", Reason: reason}
-		if reason == "" {
-			portable = append(portable, e164)
-		} else {
-			notPortable = append(notPortable, e164)
-			reasons = append(reasons, reason)
-		}
 	}
+	if err := a.recordPortability(ctx, in.WorkflowID, results); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
 
-	err = inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
+// recordPortability records portability results on the port's numbers: portable numbers await their
+// LOA, not-portable ones leave the port (inactive, state not_portable, with the reason), which
+// unlocks them for other ports. Idempotent.
+func (a *Activities) recordPortability(ctx context.Context, workflowID string, results []PortabilityResult) error {
+	var portable, notPortable, reasons []string
+	np := make([]PortabilityResult, 0, len(results))
+	for _, r := range results {
+		if r.Portable {
+			portable = append(portable, r.E164)
+			continue
+		}
+		notPortable = append(notPortable, r.E164)
+		reasons = append(reasons, r.Reason)
+		np = append(np, r)
+	}
+	return inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE port_request_numbers SET state = $3, updated_at = now()
 			WHERE workflow_id = $1 AND e164 = ANY($2) AND active AND state = $4`,
-			in.WorkflowID, pq.Array(portable), porting.StateAwaitingLOA, porting.StateCheckingPortability); err != nil {
+			workflowID, pq.Array(portable), porting.StateAwaitingLOA, porting.StateCheckingPortability); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE port_request_numbers p SET active = false, state = $3, reason = u.reason, updated_at = now()
 			FROM unnest($2::text[], $4::text[]) AS u(e164, reason)
 			WHERE p.workflow_id = $1 AND p.e164 = u.e164 AND p.active`,
-			in.WorkflowID, pq.Array(notPortable), porting.StateNotPortable, pq.Array(reasons)); err != nil {
+			workflowID, pq.Array(notPortable), porting.StateNotPortable, pq.Array(reasons)); err != nil {
 			return err
 		}
-		np := make([]PortabilityResult, 0, len(notPortable))
-		for _, r := range results {
-			if !r.Portable {
-				np = append(np, r)
-			}
-		}
-		return audit(ctx, tx, stepKey(in.WorkflowID, "portability"), in.WorkflowID, "portability_checked",
+		return audit(ctx, tx, stepKey(workflowID, "portability"), workflowID, "portability_checked",
 			map[string]any{"portable": portable, "not_portable": np})
 	})
-	if err != nil {
-		return nil, err
-	}
-	return results, nil
 }
 
 // typeReason is why a number's type makes it not portable, "" when it is portable.

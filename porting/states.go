@@ -36,12 +36,13 @@ const (
 )
 
 var portInProgress = map[State]int{
-	StateValidating: 0, StateCheckingPortability: 1, StateAwaitingLOA: 2, StateLOARejected: 3,
-	StateAwaitingCarrier: 4, StateScheduled: 5, StateProvisioning: 6, StateProvisioned: 7,
-	StateActivating: 8, StateVerifying: 9, StateCompleted: 10,
+	StateValidating: 0, StateCheckingPortability: 1, StateAwaitingPortability: 1, StateAwaitingCostApproval: 2,
+	StateAwaitingLOA: 3, StateLOARejected: 4, StateAwaitingCarrier: 5, StateCancelRequested: 6,
+	StateScheduled: 7, StateProvisioning: 8, StateProvisioned: 9, StateActivating: 10, StateVerifying: 11,
+	StateCompleted: 12,
 }
 
-// Progress orders the open port-in states; ends sort after every open state.
+// Progress orders the open port-in states (US/Canada and international); ends sort after every open state.
 func (s State) Progress() int {
 	if p, ok := portInProgress[s]; ok {
 		return p

@@ -13,9 +13,23 @@ import (
 	"github.com/contactcenter/numberporting/porting"
 )
 
+// rules are the fixed differences between the processes.
+type rules struct {
+	// groupName names a number's LOA group.
+	groupName func(porting.PortNumber) string
+	// carrierFollowUps chase a silent carrier; after the last, it repeats every CarrierReminderBusinessDays.
+	carrierFollowUps []followUp
+	// confirmCancelAtCarrier: once the carrier holds the request, a cancel is a request to it.
+	confirmCancelAtCarrier bool
+	// preferredWindow: a port date outside it is accepted but noted and told to the customer.
+	preferredWindow *porting.Window
+}
+
 // process is what differs between the port-in processes: how a request is validated and recorded,
 // and how its portability (and, internationally, its cost) is settled before the LOA groups start.
 type process interface {
+	// setup registers the process's own signals, updates and queries.
+	setup(ctx workflow.Context, w *port) error
 	// validate checks and records the request; it sets the port's calendar.
 	validate(ctx workflow.Context, w *port) error
 	// settlePortability returns the numbers that go ahead, or an end state and its reason.
@@ -27,6 +41,7 @@ type process interface {
 type port struct {
 	kind       string
 	proc       process
+	rules      rules
 	req        porting.PortInRequest // the request in port-in shape (international numbers carry the one carrier)
 	workflowID string
 	deadlines  porting.Deadlines
@@ -42,10 +57,18 @@ type port struct {
 	validated  bool
 	validation porting.ValidationOutcome
 
-	cancel *porting.Cancel // set once when a cancellation is accepted
+	cancel *porting.Cancel // set when a cancellation is accepted (cleared if a carrier refuses it)
+
+	loaDefaults porting.LOA // what the request itself says about the account (international)
 
 	searchPortDate time.Time
+
+	// The request's own deadline before its groups exist (international portability and cost).
+	nextDeadline     time.Time
+	nextDeadlineKind string
 }
+
+func (w *port) clearRequestDeadline() { w.nextDeadline, w.nextDeadlineKind = time.Time{}, "" }
 
 type numberState struct {
 	porting.PortNumber
@@ -73,10 +96,11 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 	return w.run(work)
 }
 
-func newPort(ctx workflow.Context, kind string, proc process, req porting.PortInRequest) *port {
+func newPort(ctx workflow.Context, kind string, proc process, r rules, req porting.PortInRequest) *port {
 	return &port{
 		kind:       kind,
 		proc:       proc,
+		rules:      r,
 		req:        req,
 		workflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		deadlines:  req.Deadlines.WithDefaults(),
@@ -111,7 +135,7 @@ func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 		return w.finish(ctx, porting.StateCancelled, w.cancelNote())
 	}
 
-	w.groups = buildGroups(portable)
+	w.groups = buildGroups(portable, w.rules.groupName)
 	for _, g := range w.groups {
 		g.state = porting.StateAwaitingLOA
 		g.customerClock = workflow.Now(ctx)
@@ -262,8 +286,8 @@ func (w *port) refreshState(ctx workflow.Context) {
 		if g.state.IsEnd() {
 			continue
 		}
-		if least == "" || g.state.Progress() < least.Progress() {
-			least = g.state
+		if least == "" || g.visibleState().Progress() < least.Progress() {
+			least = g.visibleState()
 		}
 	}
 	if least != "" {
@@ -378,12 +402,12 @@ func (w *port) findGroup(name string) *group {
 	return nil
 }
 
-// buildGroups splits the numbers into one group per (carrier, number type), in request order.
-func buildGroups(numbers []porting.PortNumber) []*group {
+// buildGroups splits the numbers into their LOA groups, in request order.
+func buildGroups(numbers []porting.PortNumber, groupName func(porting.PortNumber) string) []*group {
 	var groups []*group
 	index := map[string]*group{}
 	for _, n := range numbers {
-		name := porting.GroupName(n.Carrier, n.Type)
+		name := groupName(n)
 		g, ok := index[name]
 		if !ok {
 			g = &group{name: name, carrier: n.Carrier, numberType: n.Type}
@@ -419,6 +443,9 @@ func (w *port) numberStatuses() []porting.NumberStatus {
 	out := make([]porting.NumberStatus, len(w.numbers))
 	for i, n := range w.numbers {
 		out[i] = porting.NumberStatus{E164: n.E164, State: n.state, Reason: n.reason, Group: n.group}
+		if n.group == "" && !n.state.IsEnd() {
+			out[i].State = w.state // before the groups exist, every number is where the request is
+		}
 	}
 	return out
 }
@@ -434,11 +461,10 @@ func (w *port) status() porting.Status {
 		InstanceARN: w.req.InstanceARN,
 		History:     w.history,
 	}
-	var next time.Time
-	nextKind := ""
+	next, nextKind := w.nextDeadline, w.nextDeadlineKind
 	for _, g := range w.groups {
 		gs := porting.GroupStatus{
-			Group: g.name, State: g.state, LOAVersion: g.loaVersion, PortDate: g.portDate,
+			Group: g.name, State: g.visibleState(), LOAVersion: g.loaVersion, PortDate: g.portDate,
 			Rounds: g.rounds, LastReason: g.lastReason,
 		}
 		if !g.nextDeadline.IsZero() && !g.state.IsEnd() {

@@ -21,8 +21,12 @@ type group struct {
 	state      porting.State
 	loaVersion int
 	submitted  bool // a port request reached the carrier (a cancel must then be sent to it)
-	rounds     int  // rejection rounds
-	lastReason string
+	// cancelRequested: a cancellation was sent to a carrier that holds the request and must confirm
+	// it; until it answers, the port goes on (and completes if the carrier ports anyway).
+	cancelRequested   bool
+	carrierCancelSent bool
+	rounds            int // rejection rounds
+	lastReason        string
 
 	pendingLOA      *porting.LOA
 	pendingResponse *porting.CarrierResponse
@@ -82,12 +86,12 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 			next, kind = expiry, "loa_expiry"
 		}
 		g.nextDeadline, g.nextDeadlineKind = next, kind
-		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool { return g.pendingLOA != nil || w.cancel != nil })
+		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool { return g.pendingLOA != nil || w.cancelPending(g) })
 		if err != nil {
 			return err
 		}
 		switch {
-		case w.cancel != nil:
+		case w.cancelPending(g):
 			return w.cancelGroup(ctx, g)
 		case got:
 			return w.submitLOA(ctx, g)
@@ -117,7 +121,7 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 
 // submitLOA records the pending LOA as a new version and submits it to the carrier.
 func (w *port) submitLOA(ctx workflow.Context, g *group) error {
-	loa := *g.pendingLOA
+	loa := withLOADefaults(*g.pendingLOA, w.loaDefaults)
 	g.loaVersion++
 	err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("submit LOA v%d of %s", g.loaVersion, g.name)), acts.SubmitLOA,
 		activities.SubmitLOAInput{
@@ -133,32 +137,52 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 	return nil
 }
 
-// awaitCarrierResponse waits for the carrier's answer to the submitted LOA, escalating to
-// operations after the configured business days without one and again every period after.
+// followUp is a chase of a carrier that has not answered: n business days after the submission,
+// a notification of kind to recipient.
+type followUp struct {
+	businessDays int
+	kind         string
+	recipient    string
+}
+
+// awaitCarrierResponse waits for the carrier's answer to the submitted LOA, chasing it on the
+// process's follow-up schedule and then every CarrierReminderBusinessDays.
 func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
-	period := w.deadlines.CarrierReminderBusinessDays
-	escalation := w.clock.addBusinessDays(ctx, workflow.Now(ctx), period)
-	for n := 1; ; n++ {
-		g.nextDeadline, g.nextDeadlineKind = escalation, "carrier_escalation"
-		got, err := awaitUntil(ctx, escalation, "carrier answer "+g.name, func() bool { return g.pendingResponse != nil || w.cancel != nil })
-		if err != nil {
-			return err
+	steps := w.rules.carrierFollowUps
+	at, done := workflow.Now(ctx), 0
+	for n := 0; ; n++ {
+		step := steps[len(steps)-1]
+		step.businessDays = done + w.deadlines.CarrierReminderBusinessDays
+		if n < len(steps) {
+			step = steps[n]
 		}
-		if w.cancel != nil {
-			return w.cancelGroup(ctx, g)
+		at = w.clock.addBusinessDays(ctx, at, step.businessDays-done)
+		done = step.businessDays
+		g.nextDeadline, g.nextDeadlineKind = at, step.kind
+		for {
+			got, err := awaitUntil(ctx, at, "carrier answer "+g.name, func() bool { return g.pendingResponse != nil || w.cancelPending(g) })
+			if err != nil {
+				return err
+			}
+			if w.cancelPending(g) {
+				if ended, err := w.handleCancel(ctx, g); ended || err != nil {
+					return err
+				}
+				continue
+			}
+			if got {
+				w.applyCarrierResponse(ctx, g)
+				return nil
+			}
+			break
 		}
-		if got {
-			w.applyCarrierResponse(ctx, g)
-			return nil
-		}
-		w.note(ctx, g.state, fmt.Sprintf("%s: no carrier answer after %d business days; escalated", g.name, n*period))
+		w.note(ctx, g.state, fmt.Sprintf("%s: no carrier answer after %d business days; %s sent to %s", g.name, done, step.kind, step.recipient))
 		w.notify(ctx, activities.Notification{
-			Key: fmt.Sprintf("carrier-escalation/%s/%d/%d", g.name, g.loaVersion, n), Kind: "carrier_escalation",
-			Recipient: activities.RecipientOperations,
+			Key: fmt.Sprintf("%s/%s/%d/%d", step.kind, g.name, g.loaVersion, n+1), Kind: step.kind,
+			Recipient: step.recipient,
 			Subject:   fmt.Sprintf("%s has not answered LOA v%d for %s", g.carrier, g.loaVersion, g.name),
-			Body:      fmt.Sprintf("No answer from %s for %d business days; please chase the carrier.", g.carrier, n*period),
+			Body:      fmt.Sprintf("No answer from %s for %d business days since the submission; please chase the carrier.", g.carrier, done),
 		})
-		escalation = w.clock.addBusinessDays(ctx, escalation, period)
 	}
 }
 
@@ -167,6 +191,10 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 	r := *g.pendingResponse
 	g.pendingResponse = nil
+	if g.cancelRequested {
+		w.applyCancelAnswer(ctx, g, r)
+		return
+	}
 	if !r.Accepted {
 		g.rounds++
 		g.lastReason = joinReason(r.ReasonCode, r.Reason)
@@ -194,6 +222,17 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 		w.note(ctx, g.state, note)
 		w.upsertPortDate(ctx)
 	}
+	if w.rules.preferredWindow != nil && !w.rules.preferredWindow.Contains(date) {
+		win := w.rules.preferredWindow
+		w.note(ctx, g.state, fmt.Sprintf("%s: port date %s is outside the preferred window %s – %s", g.name,
+			date.Format(time.RFC3339), win.Start.Format(time.RFC3339), win.End.Format(time.RFC3339)))
+		w.notify(ctx, activities.Notification{
+			Key: fmt.Sprintf("outside-window/%s/%d", g.name, g.portDateVersion), Kind: "port_date_outside_window",
+			Recipient: activities.RecipientCustomer, Subject: "The carrier's port date is outside your preferred window",
+			Body: fmt.Sprintf("%s proposed %s, outside your preferred window (%s to %s). The port goes ahead on that date unless you cancel.",
+				g.carrier, date.Format(time.RFC1123Z), win.Start.Format(time.RFC1123Z), win.End.Format(time.RFC1123Z)),
+		})
+	}
 	w.notify(ctx, activities.Notification{
 		Key: fmt.Sprintf("scheduled/%s/%d", g.name, g.portDateVersion), Kind: "port_scheduled", Recipient: activities.RecipientCustomer,
 		Subject: fmt.Sprintf("Port date for %s: %s", g.name, date.Format("Mon 2 Jan 2006 15:04 MST")),
@@ -205,24 +244,15 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 // already past), following reschedules, then provisions the numbers into the instance.
 func (w *port) awaitProvisioningTime(ctx workflow.Context, g *group) error {
 	for {
-		version := g.portDateVersion
 		at := w.clock.provisioningTime(ctx, *g.portDate)
 		g.nextDeadline, g.nextDeadlineKind = at, "provisioning"
-		_, err := awaitUntil(ctx, at, "provision "+g.name, func() bool {
-			return g.pendingResponse != nil || w.cancel != nil
-		})
-		if err != nil {
-			return err
+		if fired, err := w.awaitGroupDeadline(ctx, g, at, "provision "+g.name); !fired || err != nil {
+			if err != nil || g.state.IsEnd() {
+				return err
+			}
+			continue
 		}
-		if w.cancel != nil {
-			return w.cancelGroup(ctx, g)
-		}
-		if g.pendingResponse != nil {
-			w.applyCarrierResponse(ctx, g)
-		}
-		if g.portDateVersion == version {
-			break
-		}
+		break
 	}
 	w.setGroupState(ctx, g, porting.StateProvisioning, fmt.Sprintf("%s: adding %d number(s) to the instance", g.name, len(g.numbers)))
 	var res activities.ProvisionResult
@@ -240,23 +270,14 @@ func (w *port) awaitProvisioningTime(ctx workflow.Context, g *group) error {
 // awaitPortDate waits for the port date (following reschedules), then activates and verifies.
 func (w *port) awaitPortDate(ctx workflow.Context, g *group) error {
 	for {
-		version := g.portDateVersion
 		g.nextDeadline, g.nextDeadlineKind = *g.portDate, "port_date"
-		_, err := awaitUntil(ctx, *g.portDate, "port date "+g.name, func() bool {
-			return g.pendingResponse != nil || w.cancel != nil
-		})
-		if err != nil {
-			return err
+		if fired, err := w.awaitGroupDeadline(ctx, g, *g.portDate, "port date "+g.name); !fired || err != nil {
+			if err != nil || g.state.IsEnd() {
+				return err
+			}
+			continue
 		}
-		if w.cancel != nil {
-			return w.cancelGroup(ctx, g)
-		}
-		if g.pendingResponse != nil {
-			w.applyCarrierResponse(ctx, g)
-		}
-		if g.portDateVersion == version {
-			break
-		}
+		break
 	}
 	g.nextDeadline = time.Time{}
 	w.setGroupState(ctx, g, porting.StateActivating, g.name+": port date reached; activating")
@@ -281,6 +302,78 @@ func (w *port) awaitPortDate(ctx workflow.Context, g *group) error {
 	return nil
 }
 
+// awaitGroupDeadline waits for a scheduled group's deadline. It reports fired=false when a carrier
+// response (a reschedule, or the answer to a cancellation) or a cancel came first and was handled:
+// the caller then recomputes its deadline, or stops if the group ended.
+func (w *port) awaitGroupDeadline(ctx workflow.Context, g *group, at time.Time, summary string) (fired bool, err error) {
+	_, err = awaitUntil(ctx, at, summary, func() bool { return g.pendingResponse != nil || w.cancelPending(g) })
+	switch {
+	case err != nil:
+		return false, err
+	case w.cancelPending(g):
+		_, err = w.handleCancel(ctx, g)
+		return false, err
+	case g.pendingResponse != nil:
+		w.applyCarrierResponse(ctx, g)
+		return false, nil
+	}
+	return true, nil
+}
+
+// cancelPending reports a cancellation this group has not acted on yet.
+func (w *port) cancelPending(g *group) bool { return w.cancel != nil && !g.cancelRequested }
+
+// carrierHolds reports whether the carrier holds a live port request of the group.
+func carrierHolds(g *group) bool {
+	switch g.state {
+	case porting.StateAwaitingCarrier, porting.StateScheduled, porting.StateProvisioning, porting.StateProvisioned:
+		return g.submitted
+	}
+	return false
+}
+
+// handleCancel acts on a cancellation: where the process needs the carrier's confirmation and the
+// carrier holds the request, the cancellation is sent and the group waits (cancel_requested);
+// otherwise the group is cancelled at once. It reports whether the group ended.
+func (w *port) handleCancel(ctx workflow.Context, g *group) (ended bool, err error) {
+	if !w.rules.confirmCancelAtCarrier || !carrierHolds(g) {
+		return true, w.cancelGroup(ctx, g)
+	}
+	g.cancelRequested = true
+	w.sendCarrierCancel(ctx, g, w.cancelNote())
+	w.note(ctx, porting.StateCancelRequested, fmt.Sprintf("%s: cancellation sent to %s; the port goes on until the carrier confirms it", g.name, g.carrier))
+	w.refreshState(ctx)
+	w.notify(ctx, activities.Notification{
+		Key: fmt.Sprintf("cancel-requested/%s/%d", g.name, g.loaVersion), Kind: "cancel_requested", Recipient: activities.RecipientCustomer,
+		Subject: "Cancellation requested from " + g.carrier,
+		Body:    fmt.Sprintf("%s has the port request, so cancelling it is a request to the carrier. We will tell you when it answers.", g.carrier),
+	})
+	return false, nil
+}
+
+// applyCancelAnswer takes the carrier's answer to a cancellation: accepted means the cancellation
+// took; a refusal means the port goes ahead.
+func (w *port) applyCancelAnswer(ctx workflow.Context, g *group, r porting.CarrierResponse) {
+	g.cancelRequested = false
+	if r.Accepted {
+		g.carrierCancelSent = true // confirmed: nothing more to tell the carrier
+		if err := w.cancelGroup(ctx, g); err != nil {
+			g.lastReason = err.Error()
+			w.setGroupState(ctx, g, porting.StateFailed, "failed while cancelling: "+err.Error())
+		}
+		return
+	}
+	reason := joinReason(r.ReasonCode, r.Reason)
+	w.note(ctx, g.state, fmt.Sprintf("%s: %s refused the cancellation (%s); the port goes ahead", g.name, g.carrier, reason))
+	w.cancel = nil
+	w.refreshState(ctx)
+	w.notify(ctx, activities.Notification{
+		Key: fmt.Sprintf("cancel-refused/%s/%d", g.name, g.loaVersion), Kind: "cancel_refused", Recipient: activities.RecipientCustomer,
+		Subject: g.carrier + " refused the cancellation",
+		Body:    fmt.Sprintf("%s refused to cancel the port (%s); it goes ahead as scheduled.", g.carrier, reason),
+	})
+}
+
 // cancelGroup stops a group: numbers already added to the instance are released again (and the
 // limit increase reversed), and a carrier that has the request is told to cancel it.
 func (w *port) cancelGroup(ctx workflow.Context, g *group) error {
@@ -301,12 +394,24 @@ func (w *port) cancelGroup(ctx workflow.Context, g *group) error {
 }
 
 func (w *port) sendCarrierCancel(ctx workflow.Context, g *group, reason string) {
+	if g.carrierCancelSent {
+		return
+	}
+	g.carrierCancelSent = true
 	err := workflow.ExecuteActivity(withDBActivity(ctx, "cancel at carrier "+g.name), acts.SubmitCarrierCancel, activities.CarrierCancelInput{
 		WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, Numbers: e164s(g.numbers), Reason: reason,
 	}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("carrier cancellation not queued", "group", g.name, "error", err)
 	}
+}
+
+// visibleState is the group's state as shown: cancel_requested while a carrier is asked to cancel.
+func (g *group) visibleState() porting.State {
+	if g.cancelRequested && !g.state.IsEnd() {
+		return porting.StateCancelRequested
+	}
+	return g.state
 }
 
 // setGroupState moves a group and its numbers, then the request's state.
@@ -330,6 +435,21 @@ func (w *port) numbersInput(g *group, reason string) activities.NumbersInput {
 		WorkflowID: w.workflowID, Group: g.name, InstanceARN: w.req.InstanceARN,
 		ContactFlow: w.req.ContactFlow, Numbers: g.numbers, Reason: reason,
 	}
+}
+
+// withLOADefaults fills what the LOA leaves out from the request (international requests carry the
+// account number, PIN and billing number up front).
+func withLOADefaults(l, defaults porting.LOA) porting.LOA {
+	if l.AccountNumber == "" {
+		l.AccountNumber = defaults.AccountNumber
+	}
+	if l.PIN == "" {
+		l.PIN = defaults.PIN
+	}
+	if l.BillingTelephoneNumber == "" {
+		l.BillingTelephoneNumber = defaults.BillingTelephoneNumber
+	}
+	return l
 }
 
 func e164s(numbers []porting.PortNumber) []string {

@@ -52,8 +52,12 @@ func (w *port) setup(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalCancel,
 		func(ctx workflow.Context, in porting.Cancel) (string, error) {
 			w.acceptCancel(ctx, in)
-			if err := workflow.Await(ctx, func() bool { return w.state.IsEnd() }); err != nil {
+			// Wait until it took, or until the carrier was asked (international: the carrier confirms later).
+			if err := workflow.Await(ctx, func() bool { return w.state.IsEnd() || w.state == porting.StateCancelRequested }); err != nil {
 				return "", err
+			}
+			if w.state == porting.StateCancelRequested {
+				return fmt.Sprintf("request %s: cancellation sent to the carrier; the port goes on until the carrier confirms it", w.state), nil
 			}
 			return fmt.Sprintf("request %s: %s", w.state, w.reason), nil
 		}, workflow.UpdateHandlerOptions{
@@ -84,7 +88,7 @@ func (w *port) setup(ctx workflow.Context) error {
 		w.acceptCancel(ctx, in)
 		return nil
 	})
-	return nil
+	return w.proc.setup(ctx, w)
 }
 
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or
@@ -143,6 +147,13 @@ func (w *port) validateSubmitLOA(in porting.SubmitLOA) error {
 }
 
 func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
+	if g := w.findGroup(in.Group); g != nil && g.cancelRequested && !w.state.IsEnd() {
+		// The answer to a cancellation: accepted means the cancellation took, rejected that the port goes on.
+		if g.pendingResponse != nil {
+			return fmt.Errorf("group %s: a carrier response is already being processed", g.name)
+		}
+		return nil
+	}
 	if err := porting.ValidateCarrierResponse(in, workflow.Now(ctx)); err != nil {
 		return err
 	}

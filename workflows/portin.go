@@ -13,12 +13,21 @@ import (
 // activation and a verification test call on the day. Groups progress independently; the
 // request's state is that of its least advanced open group.
 func PortIn(ctx workflow.Context, req porting.PortInRequest) (porting.PortResult, error) {
-	return runPort(ctx, newPort(ctx, porting.KindPortIn, usPortIn{}, req))
+	return runPort(ctx, newPort(ctx, porting.KindPortIn, usPortIn{}, usRules, req))
+}
+
+var usRules = rules{
+	groupName: func(n porting.PortNumber) string { return porting.GroupName(n.Carrier, n.Type) },
+	carrierFollowUps: []followUp{
+		{businessDays: porting.DefaultCarrierReminderBusinessDays, kind: "carrier_escalation", recipient: activities.RecipientOperations},
+	},
 }
 
 // usPortIn is the US/Canada process: US federal holidays in the instance region's time zone, and a
 // portability check the carrier gateway answers at once.
 type usPortIn struct{}
+
+func (usPortIn) setup(workflow.Context, *port) error { return nil }
 
 // validate runs the request's own checks, then the database's (instance, flow, inventory, other
 // ports), which also records the request and locks its numbers.

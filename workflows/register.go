@@ -16,4 +16,5 @@ type Registry interface {
 // Register registers every porting workflow under its contract name.
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(PortIn, workflow.RegisterOptions{Name: porting.WorkflowPortIn})
+	r.RegisterWorkflowWithOptions(InternationalPortIn, workflow.RegisterOptions{Name: porting.WorkflowInternationalPortIn})
 }
