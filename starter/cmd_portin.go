@@ -45,27 +45,10 @@ func (a *app) portIn(ctx context.Context, file string) error {
 		return invalid("port-in request ("+inputName(file)+")", err)
 	}
 
-	c, err := a.dial(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-
-	id := porting.PortInWorkflowID(req.RequestID)
-	run, err := c.ExecuteWorkflow(ctx, portInStartOptions(id, req), porting.WorkflowPortIn, req)
-	if err != nil {
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if errors.As(err, &started) {
-			return refused("request %s is already open as workflow %s", req.RequestID, id)
-		}
-		return a.temporalError(err, "start workflow %s", id)
-	}
-	return a.awaitValidation(ctx, c, run)
+	return a.startPort(ctx, portInStart(req), req)
 }
 
-// portInStartOptions starts one PortIn per request: a second start while the first is open fails,
-// a new run is allowed once the old one closed.
-func portInStartOptions(id string, req porting.PortInRequest) client.StartWorkflowOptions {
+func portInStart(req porting.PortInRequest) portStart {
 	var carriers, numbers []string
 	for _, n := range req.Numbers {
 		if !slices.Contains(carriers, n.Carrier) {
@@ -73,18 +56,51 @@ func portInStartOptions(id string, req porting.PortInRequest) client.StartWorkfl
 		}
 		numbers = append(numbers, n.E164)
 	}
+	return portStart{
+		workflowType: porting.WorkflowPortIn, id: porting.PortInWorkflowID(req.RequestID), requestID: req.RequestID,
+		kind: porting.KindPortIn, instanceARN: req.InstanceARN, carriers: carriers, numbers: numbers,
+	}
+}
+
+// portStart is what starting a port needs besides its input.
+type portStart struct {
+	workflowType, id, requestID, kind, instanceARN string
+	carriers, numbers                              []string
+}
+
+// startPort starts one port per request (a second start while the first is open is refused; a new
+// run is allowed once the old one closed), with the search attributes an operator finds it by, and
+// waits for the workflow to validate the request against the inventory.
+func (a *app) startPort(ctx context.Context, p portStart, input any) error {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	run, err := c.ExecuteWorkflow(ctx, startOptions(p), p.workflowType, input)
+	if err != nil {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if errors.As(err, &started) {
+			return refused("request %s is already open as workflow %s", p.requestID, p.id)
+		}
+		return a.temporalError(err, "start workflow %s", p.id)
+	}
+	return a.awaitValidation(ctx, c, run)
+}
+
+func startOptions(p portStart) client.StartWorkflowOptions {
 	return client.StartWorkflowOptions{
-		ID:                                       id,
+		ID:                                       p.id,
 		TaskQueue:                                porting.TaskQueue,
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			porting.SearchPortKind.ValueSet(porting.KindPortIn),
+			porting.SearchPortKind.ValueSet(p.kind),
 			porting.SearchPortState.ValueSet(string(porting.StateValidating)),
-			porting.SearchInstanceArn.ValueSet(req.InstanceARN),
-			porting.SearchCarrier.ValueSet(carriers),
-			porting.SearchPhoneNumbers.ValueSet(numbers),
+			porting.SearchInstanceArn.ValueSet(p.instanceARN),
+			porting.SearchCarrier.ValueSet(p.carriers),
+			porting.SearchPhoneNumbers.ValueSet(p.numbers),
 		),
 	}
 }

@@ -19,7 +19,7 @@ func TestPortInStartOptions(t *testing.T) {
 			{E164: "+14155550101", Type: "did", Carrier: "Bell"},
 		},
 	}
-	o := portInStartOptions(porting.PortInWorkflowID(req.RequestID), req)
+	o := startOptions(portInStart(req))
 	require.Equal(t, "port-in-REQ-1", o.ID)
 	require.Equal(t, porting.TaskQueue, o.TaskQueue)
 	require.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, o.WorkflowIDConflictPolicy)

@@ -72,7 +72,10 @@ func (a *app) carrierResponseCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "carrier-response --workflow ID --group G (--accept --port-date T | --reject --reason-code C --reason R)",
 		Short: "Deliver the carrier's answer to an LOA submission: accepted with a port date (FOC), or rejected",
-		Args:  cobra.NoArgs,
+		Long: "Accepted with a port date (FOC) schedules the port; a later acceptance with another date reschedules.\n" +
+			"Rejected with a reason asks the customer for a new LOA. While a cancellation awaits the carrier\n" +
+			"(cancel_requested), --accept without --port-date confirms the cancellation and --reject refuses it.",
+		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
 			if accept == reject {
 				return badInput("accepted: give exactly one of --accept or --reject")
@@ -83,7 +86,12 @@ func (a *app) carrierResponseCmd() *cobra.Command {
 					return badInput("reason: --reason and --reason-code go with --reject, not --accept")
 				}
 				if portDate == "" {
-					return badInput("port_date: --port-date is required with --accept (RFC 3339 with offset, e.g. 2026-11-25T10:00:00-05:00)")
+					// Only the answer to a cancellation (international: "the cancel took") has no date;
+					// the workflow refuses it otherwise, naming port_date.
+					if strings.TrimSpace(group) == "" {
+						return badInput("group: --group is required")
+					}
+					return a.sendUpdate(ctx, workflowID, porting.SignalCarrierResponse, r)
 				}
 				t, err := time.Parse(time.RFC3339, portDate)
 				if err != nil {

@@ -83,6 +83,9 @@ func (a *app) rootCmd() *cobra.Command {
 
 	root.AddCommand(
 		a.portInCmd(),
+		a.intlPortInCmd(),
+		a.portabilityResultCmd(),
+		a.approveCostCmd(),
 		a.submitLOACmd(),
 		a.carrierResponseCmd(),
 		a.cancelCmd(),

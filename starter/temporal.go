@@ -28,13 +28,18 @@ func (a *app) sendUpdate(ctx context.Context, workflowID, name string, arg any) 
 		Args:         []any{arg},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
+	var outcome string
 	if err == nil {
-		err = handle.Get(ctx, nil)
+		err = handle.Get(ctx, &outcome)
 	}
 	if err != nil {
 		return a.updateError(ctx, c, workflowID, name, err)
 	}
-	fmt.Fprintf(a.stdout, "%s accepted by workflow %s\n", name, workflowID)
+	if outcome == "" {
+		outcome = name + " accepted"
+	}
+	// The workflow's own account of what the update did, e.g. "group Acme Telecom/did: LOA v2 submitted to Acme Telecom".
+	fmt.Fprintf(a.stdout, "%s: %s\n", workflowID, outcome)
 	return nil
 }
 
