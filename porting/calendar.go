@@ -69,15 +69,18 @@ func CountryTimeZone(country string) (string, bool) {
 	return c.timeZone, ok
 }
 
-// CalendarCountries lists the countries with a business calendar, sorted.
-func CalendarCountries() []string {
+// calendarCountries is computed once, so that workflow code never iterates over the map.
+var calendarCountries = func() []string {
 	out := make([]string, 0, len(countries))
 	for c := range countries {
 		out = append(out, c)
 	}
 	sort.Strings(out)
 	return out
-}
+}()
+
+// CalendarCountries lists the countries with a business calendar, sorted.
+func CalendarCountries() []string { return append([]string(nil), calendarCountries...) }
 
 // NewBusinessCalendar returns the calendar of country (ISO 3166 alpha-2) in the IANA time zone tz.
 func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
@@ -85,7 +88,8 @@ func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
 	if !ok {
 		return nil, fmt.Errorf("country %q has no business calendar (known: %s)", country, strings.Join(CalendarCountries(), ", "))
 	}
-	loc, err := time.LoadLocation(tz)
+	// Deterministic for a given binary: the worker embeds the time zone database (time/tzdata).
+	loc, err := time.LoadLocation(tz) //workflowcheck:ignore
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", tz, err)
 	}

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"fmt"
-	"strings"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -267,16 +266,15 @@ func (p *intlPortIn) validateCost(w *port, in porting.ApproveCost) error {
 
 // describe says where the request stands, for update results.
 func (p *intlPortIn) describe(w *port) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "request %s is %s", w.req.RequestID, w.state)
+	out := fmt.Sprintf("request %s is %s", w.req.RequestID, w.state)
 	if n := w.countNumbers(porting.StateNotPortable); n > 0 {
-		fmt.Fprintf(&b, "; %d number(s) not portable", n)
+		out += fmt.Sprintf("; %d number(s) not portable", n)
 	}
 	if w.state == porting.StateAwaitingCostApproval && p.cost != nil {
-		fmt.Fprintf(&b, "; cost %s awaits approval", p.cost)
+		out += fmt.Sprintf("; cost %s awaits approval", p.cost)
 	}
 	if w.reason != "" {
-		b.WriteString(": " + w.reason)
+		out += ": " + w.reason
 	}
-	return b.String()
+	return out
 }
