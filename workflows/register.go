@@ -16,5 +16,6 @@ type Registry interface {
 // Register registers every porting workflow under its contract name.
 func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(PortIn, workflow.RegisterOptions{Name: porting.WorkflowPortIn})
+	r.RegisterWorkflowWithOptions(PortOut, workflow.RegisterOptions{Name: porting.WorkflowPortOut})
 	r.RegisterWorkflowWithOptions(InternationalPortIn, workflow.RegisterOptions{Name: porting.WorkflowInternationalPortIn})
 }

@@ -1,0 +1,184 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+// ErrOwnershipMismatch is the error type of a winning-carrier-request update whose request did not
+// match the ownership records (the starter reports it with exit 3).
+const ErrOwnershipMismatch = "OwnershipMismatch"
+
+// setup registers the status query, the await-validation update and every signal with its twin
+// update. A signal and its update share one validator: the update is refused with the validator's
+// message; the signal is recorded in the history as ignored with the same message.
+func (w *portOut) setup(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
+		return w.status(), nil
+	}, workflow.QueryHandlerOptions{Description: "The port-out's state, numbers, winning carrier, release time, next deadline and history"}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.UpdateAwaitValidation,
+		func(ctx workflow.Context) (porting.ValidationOutcome, error) {
+			if err := workflow.Await(ctx, func() bool { return w.validated }); err != nil {
+				return porting.ValidationOutcome{}, err
+			}
+			return w.validation, nil
+		}, workflow.UpdateHandlerOptions{Description: "Waits until the request has been validated and its numbers locked, and tells whether it was accepted"}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalWinningCarrierRequest,
+		func(ctx workflow.Context, in porting.WinningCarrierRequest) (string, error) {
+			return w.awaitVerdict(ctx, w.submit(in))
+		}, workflow.UpdateHandlerOptions{
+			Validator: func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
+				return w.validateCarrierRequest(ctx, in)
+			},
+			Description: "The winning carrier's port-out request {carrier, owner_name, address, billing_contact, numbers, loa_ref, requested_at}: " +
+				"verified against the ownership records; again while approved to reschedule the release",
+		}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalCancel,
+		func(ctx workflow.Context, in porting.Cancel) (string, error) {
+			w.acceptCancel(ctx, in)
+			if err := workflow.Await(ctx, func() bool { return w.state.IsEnd() }); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("request %s: %s", w.state, w.reason), nil
+		}, workflow.UpdateHandlerOptions{
+			Validator:   func(ctx workflow.Context, in porting.Cancel) error { return w.validateCancel(in) },
+			Description: "Cancel the port-out before its numbers are released: {reason, by}; the numbers are unlocked",
+		}); err != nil {
+		return err
+	}
+
+	listenPortOut(ctx, w, porting.SignalWinningCarrierRequest, func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
+		if err := w.validateCarrierRequest(ctx, in); err != nil {
+			return err
+		}
+		w.submit(in)
+		return nil
+	})
+	listenPortOut(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
+		if err := w.validateCancel(in); err != nil {
+			return err
+		}
+		w.acceptCancel(ctx, in)
+		return nil
+	})
+	return nil
+}
+
+// listenPortOut drains one signal channel for the life of the workflow. A payload that does not
+// decode or that the current state cannot take is recorded in the history as ignored, with the reason.
+func listenPortOut[T any](ctx workflow.Context, w *portOut, name string, apply func(workflow.Context, T) error) {
+	ch := workflow.GetSignalChannel(ctx, name)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var raw json.RawMessage
+			ch.Receive(ctx, &raw)
+			var in T
+			if err := json.Unmarshal(raw, &in); err != nil {
+				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
+				continue
+			}
+			if err := apply(ctx, in); err != nil {
+				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: %v", name, err))
+			}
+		}
+	})
+}
+
+// submit hands a validated winning-carrier request to the main coroutine and returns its number.
+func (w *portOut) submit(in porting.WinningCarrierRequest) int {
+	w.received++
+	w.pending = &carrierRequest{seq: w.received, req: in}
+	return w.received
+}
+
+// awaitVerdict waits until request seq was verified: the approval (or reschedule) is the update's
+// result; a mismatch is its error, naming the mismatched fields.
+func (w *portOut) awaitVerdict(ctx workflow.Context, seq int) (string, error) {
+	if err := workflow.Await(ctx, func() bool {
+		_, done := w.outcomes[seq]
+		return done || w.state.IsEnd()
+	}); err != nil {
+		return "", err
+	}
+	v, done := w.outcomes[seq]
+	switch {
+	case !done:
+		return "", temporal.NewApplicationError(fmt.Sprintf("request %s is %s before request #%d was verified: %s", w.req.RequestID, w.state, seq, w.reason), "PortEnded")
+	case !v.ok:
+		return "", temporal.NewApplicationError(v.msg, ErrOwnershipMismatch)
+	}
+	return v.msg, nil
+}
+
+// validateCarrierRequest says why the current state cannot take a winning-carrier request, or nil.
+func (w *portOut) validateCarrierRequest(ctx workflow.Context, in porting.WinningCarrierRequest) error {
+	if err := porting.ValidateWinningCarrierRequest(in, workflow.Now(ctx)); err != nil {
+		return err
+	}
+	switch {
+	case w.state == porting.StateCompleted:
+		return fmt.Errorf("request %s is completed: the numbers were released at %s", w.req.RequestID, w.local(w.releasedAt))
+	case w.state.IsEnd():
+		return fmt.Errorf("request %s is %s; it takes no more requests", w.req.RequestID, w.state)
+	case w.cancel != nil:
+		return fmt.Errorf("request %s is being cancelled", w.req.RequestID)
+	case !porting.SameCarrier(in.Carrier, w.req.WinningCarrier):
+		return fmt.Errorf("carrier %q is not the winning carrier of request %s (%s)", in.Carrier, w.req.RequestID, w.req.WinningCarrier)
+	case w.pending != nil || w.state == porting.StateVerifyingOwnership:
+		return fmt.Errorf("request %s: a request from %s is already being verified", w.req.RequestID, w.req.WinningCarrier)
+	}
+	switch w.state {
+	case porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch, porting.StateApproved:
+		return nil
+	case porting.StateReleasing:
+		return fmt.Errorf("request %s is releasing: the numbers are being released since %s; the release can no longer be rescheduled",
+			w.req.RequestID, w.local(w.releasingSince))
+	default:
+		return fmt.Errorf("request %s is %s, not awaiting the winning carrier", w.req.RequestID, w.state)
+	}
+}
+
+func (w *portOut) validateCancel(in porting.Cancel) error {
+	if err := porting.ValidateCancel(in); err != nil {
+		return err
+	}
+	if w.cancel != nil {
+		return fmt.Errorf("request %s is already being cancelled (by %s: %s)", w.req.RequestID, w.cancel.By, w.cancel.Reason)
+	}
+	if why := w.cancelRefusal(); why != "" {
+		return fmt.Errorf("%s", why)
+	}
+	return nil
+}
+
+// cancelRefusal says why the request can no longer be cancelled, or "" when it can: once the
+// release has started the numbers are gone.
+func (w *portOut) cancelRefusal() string {
+	switch {
+	case w.state == porting.StateReleasing:
+		return fmt.Sprintf("request %s can no longer be cancelled: the numbers are being released (since %s); a released number cannot be claimed again",
+			w.req.RequestID, w.local(w.releasingSince))
+	case w.state == porting.StateCompleted:
+		return fmt.Sprintf("request %s can no longer be cancelled: numbers were released at %s; a released number cannot be claimed again",
+			w.req.RequestID, w.local(w.releasedAt))
+	case w.state.IsEnd():
+		return fmt.Sprintf("request %s is %s; there is nothing to cancel", w.req.RequestID, w.state)
+	}
+	return ""
+}
+
+func (w *portOut) acceptCancel(ctx workflow.Context, in porting.Cancel) {
+	w.cancel = &in
+	w.note(ctx, w.state, fmt.Sprintf("cancellation requested by %s: %s", in.By, in.Reason))
+}
