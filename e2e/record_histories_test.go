@@ -1,0 +1,155 @@
+package e2e
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/pgtest"
+	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/workflows"
+)
+
+// TestRecordHistories runs real ports against the dev server, a worker in this process and
+// Postgres, and writes their histories to workflows/testdata, where the replay tests read them.
+// Run it after a deliberate, versioned change to the workflows: RECORD_HISTORIES=1 go test -run TestRecordHistories ./e2e/
+func TestRecordHistories(t *testing.T) {
+	if os.Getenv("RECORD_HISTORIES") == "" {
+		t.Skip("set RECORD_HISTORIES=1 to record the replay histories")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	root := moduleRoot(t)
+	srv := startDevServer(ctx, t, temporalCLI(t, root))
+	db := pgtest.New(t)
+	c := srv.Client()
+
+	w := worker.New(c, porting.TaskQueue, worker.Options{})
+	workflows.Register(w)
+	w.RegisterActivity(&activities.Activities{DB: db})
+	require.NoError(t, w.Start())
+	defer w.Stop()
+
+	us := "arn:aws:connect:us-east-1:123456789012:instance/replay-us"
+	gb := "arn:aws:connect:eu-west-2:123456789012:instance/replay-gb"
+	for _, arn := range []string{us, gb} {
+		_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn})
+		require.NoError(t, err)
+	}
+	require.NoError(t, activities.AddContactFlow(ctx, db, us, "Main IVR", true))
+	require.NoError(t, activities.AddContactFlow(ctx, db, gb, "UK Support", true))
+
+	r := recorder{t: t, ctx: ctx, c: c, dir: filepath.Join(root, "workflows", "testdata")}
+	soon := func(d time.Duration) *time.Time { v := time.Now().Add(d).Truncate(time.Second); return &v }
+	loaFor := func(group string) porting.SubmitLOA {
+		return porting.SubmitLOA{Group: group, LOA: porting.LOA{AuthorizedName: "Ada", Address: "1 Main St", SignedAt: time.Now().Truncate(time.Second), DocumentRef: "loa.pdf"}}
+	}
+	portIn := func(id string, numbers ...string) porting.PortInRequest {
+		req := porting.PortInRequest{RequestID: id, InstanceARN: us, ContactFlow: "Main IVR",
+			AuthorizedContact: porting.Contact{Name: "Ada", Email: "ada@example.com"}}
+		for _, n := range numbers {
+			req.Numbers = append(req.Numbers, porting.PortNumber{E164: n, Type: porting.NumberTypeDID, Carrier: "Acme Telecom"})
+		}
+		return req
+	}
+	const g = "Acme Telecom/did"
+
+	r.record("portin-happy", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-1"), portIn("replay-1", "+14155550100", "+14155550101"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier},
+	)
+	r.record("portin-rejections-reschedule", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-2"), portIn("replay-2", "+14155550110"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(time.Hour)}, porting.StateAwaitingCarrier},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateProvisioned},
+	)
+	r.record("portin-cancel-after-provisioning", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-3"), portIn("replay-3", "+14155550120"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier},
+		step{porting.SignalCancel, porting.Cancel{Reason: "customer changed plans", By: "support"}, porting.StateProvisioned},
+	)
+	intl := porting.InternationalPortInRequest{
+		RequestID: "replay-4", InstanceARN: gb, ContactFlow: "UK Support", Country: "GB",
+		Numbers: []porting.IntlNumber{{E164: "+442079460100", Type: porting.IntlTypeLocal}},
+		Carrier: "Albion Telecom", CarrierAccountNumber: "ACC-1", PIN: "1234", InvoiceRef: "inv.pdf",
+		PreferredWindow:   porting.Window{Start: time.Now().Add(time.Hour).Truncate(time.Second), End: time.Now().Add(72 * time.Hour).Truncate(time.Second)},
+		AuthorizedContact: porting.Contact{Name: "Bea", Email: "bea@example.co.uk"},
+	}
+	r.record("intl-cost-approval", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-4"), intl,
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability},
+		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier},
+	)
+	intl.RequestID = "replay-5"
+	intl.Numbers = []porting.IntlNumber{{E164: "+442079460101", Type: porting.IntlTypeLocal}}
+	r.record("intl-cancel-confirmed", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-5"), intl,
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA},
+		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateAwaitingCarrier},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested},
+	)
+}
+
+// step is an update to send once the workflow is in state `when`.
+type step struct {
+	name    string
+	payload any
+	when    porting.State
+}
+
+type recorder struct {
+	t   *testing.T
+	ctx context.Context
+	c   client.Client
+	dir string
+}
+
+// record starts a workflow, drives it with updates, waits for it to close and writes its history.
+func (r recorder) record(name, workflowType, id string, input any, steps ...step) {
+	t := r.t
+	run, err := r.c.ExecuteWorkflow(r.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: porting.TaskQueue}, workflowType, input)
+	require.NoError(t, err)
+	for _, s := range steps {
+		require.Eventually(t, func() bool {
+			v, err := r.c.QueryWorkflow(r.ctx, id, "", porting.QueryStatus)
+			if err != nil {
+				return false
+			}
+			var st porting.Status
+			return v.Get(&st) == nil && st.State == s.when
+		}, time.Minute, 100*time.Millisecond, "%s: waiting for %s before %s", name, s.when, s.name)
+		h, err := r.c.UpdateWorkflow(r.ctx, client.UpdateWorkflowOptions{
+			WorkflowID: id, UpdateName: s.name, Args: []any{s.payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		require.NoError(t, err, "%s: %s", name, s.name)
+		require.NoError(t, h.Get(r.ctx, nil), "%s: %s", name, s.name)
+	}
+	var res porting.PortResult
+	require.NoError(t, run.Get(r.ctx, &res), name)
+
+	events := []*history.HistoryEvent{}
+	it := r.c.GetWorkflowHistory(r.ctx, id, run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		e, err := it.Next()
+		require.NoError(t, err)
+		events = append(events, e)
+	}
+	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&history.History{Events: events})
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(r.dir, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(r.dir, name+".json"), b, 0o644))
+	t.Logf("%s: %s, %d events, %d bytes", name, res.State, len(events), len(b))
+}
