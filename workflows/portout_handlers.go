@@ -84,7 +84,7 @@ func listenPortOut[T any](ctx workflow.Context, w *portOut, name string, apply f
 			var raw json.RawMessage
 			ch.Receive(ctx, &raw)
 			var in T
-			if err := json.Unmarshal(raw, &in); err != nil {
+			if err := json.Unmarshal(raw, &in); err != nil { //workflowcheck:ignore (pure decoding of the signal's bytes)
 				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
 				continue
 			}
