@@ -86,6 +86,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.intlPortInCmd(),
 		a.portabilityResultCmd(),
 		a.approveCostCmd(),
+		a.portOutCmd(),
+		a.winningCarrierRequestCmd(),
 		a.submitLOACmd(),
 		a.carrierResponseCmd(),
 		a.cancelCmd(),
