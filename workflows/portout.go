@@ -182,6 +182,10 @@ func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, stri
 	case got:
 		return "", "", w.verify(ctx)
 	}
+	if w.rounds > 0 {
+		return porting.StateExpired, fmt.Sprintf("no corrected request from %s within %d business days of the last rejection; the numbers are unlocked and stay with the instance",
+			w.req.WinningCarrier, w.deadlines.WinningCarrierBusinessDays), nil
+	}
 	return porting.StateExpired, fmt.Sprintf("no request from %s within %d business days; the numbers are unlocked and stay with the instance",
 		w.req.WinningCarrier, w.deadlines.WinningCarrierBusinessDays), nil
 }

@@ -133,6 +133,7 @@ func TestPortOutExpiryRestartsFromARejectedRequest(t *testing.T) {
 	res := h.run(portOutRequest())
 
 	require.Equal(t, porting.StateExpired, res.State)
+	require.Contains(t, res.Reason, "no corrected request from Beta Wireless within 30 business days of the last rejection")
 	requireAt(t, ny(2027, 1, 14, 10, 0), h.callsOf("FinishPortRequest")[0]) // 30 business days after the rejection
 	require.Empty(t, h.callsOf("ReleasePortOutNumbers"))
 }
