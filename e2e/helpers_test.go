@@ -3,6 +3,8 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -128,9 +131,33 @@ func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.De
 	return srv
 }
 
+// payloadKey is the payload encryption key (PORTING_PAYLOAD_KEY, DESIGN §5) of the worker and the
+// starter runs: random, new for each run of the tests, shared by the binaries of one run.
+var payloadKey = sync.OnceValue(func() string {
+	k := make([]byte, 32)
+	if _, err := rand.Read(k); err != nil {
+		panic(err)
+	}
+	return base64.StdEncoding.EncodeToString(k)
+})
+
+// binaryEnv is the environment of a worker or starter run: the test process's, the payload key,
+// then the test's own variables (which win).
+func binaryEnv(env []string) []string {
+	out := append(os.Environ(), "PORTING_PAYLOAD_KEY="+payloadKey())
+	return append(out, env...)
+}
+
 // startWorker runs the worker binary and waits until it polls the task queue; at cleanup it gets
 // SIGTERM (graceful stop), then SIGKILL.
 func startWorker(ctx context.Context, t *testing.T, bin string, env []string, c client.Client) {
+	t.Helper()
+	startWorkerLogged(ctx, t, bin, env, c)
+}
+
+// startWorkerLogged is startWorker that also returns the path of the worker's log (its stdout
+// and stderr).
+func startWorkerLogged(ctx context.Context, t *testing.T, bin string, env []string, c client.Client) string {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "worker.log")
 	logFile, err := os.Create(logPath)
@@ -138,7 +165,7 @@ func startWorker(ctx context.Context, t *testing.T, bin string, env []string, c 
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = binaryEnv(env)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
 	if err := cmd.Start(); err != nil {
@@ -171,7 +198,7 @@ func startWorker(ctx context.Context, t *testing.T, bin string, env []string, c 
 	for {
 		resp, err := c.DescribeTaskQueue(ctx, porting.TaskQueue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
 		if err == nil && len(resp.GetPollers()) > 0 {
-			return
+			return logPath
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("e2e: the worker does not poll task queue %s after a minute (last error: %v)\n%s", porting.TaskQueue, err, tail(logPath, 60))
@@ -218,7 +245,7 @@ func (r result) String() string {
 // run never fails the test itself, so it can be used inside Eventually conditions.
 func (s starter) run(ctx context.Context, args ...string) result {
 	cmd := exec.CommandContext(ctx, s.bin, args...)
-	cmd.Env = append(os.Environ(), s.env...)
+	cmd.Env = binaryEnv(s.env)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

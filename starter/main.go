@@ -32,6 +32,8 @@ type app struct {
 	databaseURL string
 	timeout     time.Duration
 	dialTimeout time.Duration
+	// insecurePlaintext lets the starter run without PORTING_PAYLOAD_KEY (plain payloads).
+	insecurePlaintext bool
 
 	stdin          io.Reader
 	stdout, stderr io.Writer
@@ -80,6 +82,9 @@ func (a *app) rootCmd() *cobra.Command {
 		"Postgres URL for the inventory commands (env DATABASE_URL)")
 	pf.DurationVar(&a.timeout, "timeout", time.Minute, "how long a command may take in all")
 	pf.DurationVar(&a.dialTimeout, "dial-timeout", 5*time.Second, "how long to wait for Temporal to answer when connecting")
+	pf.BoolVar(&a.insecurePlaintext, temporalconn.FlagInsecurePlaintext, temporalconn.EnvBool(temporalconn.EnvInsecurePlaintext),
+		"run without "+temporalconn.EnvPayloadKey+": payloads (PINs, account numbers) reach Temporal unencrypted (env "+
+			temporalconn.EnvInsecurePlaintext+")")
 
 	root.AddCommand(
 		a.portInCmd(),
@@ -116,11 +121,17 @@ func (a *app) runE(fn func(ctx context.Context, args []string) error) func(*cobr
 	}
 }
 
-// dial connects to Temporal with the global flags and the TLS settings of the environment.
+// dial connects to Temporal with the global flags and the TLS settings and payload key of the
+// environment (PORTING_PAYLOAD_KEY: the worker's key, so that what the starter sends and reads is
+// encrypted like the rest). Without a key it refuses (exit 2) unless --insecure-plaintext-payloads.
 func (a *app) dial(ctx context.Context) (client.Client, error) {
 	cfg := temporalconn.FromEnv()
 	cfg.Address = a.address
 	cfg.Namespace = a.namespace
+	cfg.InsecurePlaintextPayloads = cfg.InsecurePlaintextPayloads || a.insecurePlaintext
+	if _, err := cfg.Codec(); err != nil {
+		return nil, &cliError{code: exitBadInput, msg: err.Error(), err: err}
+	}
 	// The SDK's own logging goes to stderr and only when something is wrong; stdout stays for results.
 	logger := sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: slog.LevelError})))
 	return temporalconn.Dial(ctx, cfg, logger, a.dialTimeout)

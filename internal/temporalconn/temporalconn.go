@@ -1,5 +1,6 @@
 // Package temporalconn builds the Temporal client options the worker and the starter share:
-// address, namespace, TLS (mTLS or server-only) and API key, from flags and the environment.
+// address, namespace, TLS (mTLS or server-only), API key and payload encryption, from flags and
+// the environment.
 package temporalconn
 
 import (
@@ -9,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
+
+	"github.com/contactcenter/numberporting/internal/codec"
 )
 
 // Defaults of the wire contract (DESIGN §7).
@@ -31,6 +35,15 @@ const (
 	EnvTLSCA         = "TEMPORAL_TLS_CA"
 	EnvTLSServerName = "TEMPORAL_TLS_SERVER_NAME"
 	EnvAPIKey        = "TEMPORAL_API_KEY"
+
+	// EnvPayloadKey is the payload encryption key (base64 of 32 bytes); EnvOldPayloadKeys are
+	// former keys, comma-separated, kept to decrypt what they encrypted.
+	EnvPayloadKey     = codec.EnvKey
+	EnvOldPayloadKeys = codec.EnvOldKeys
+	// EnvInsecurePlaintext=true lets the worker and the starter run without a payload key.
+	EnvInsecurePlaintext = "PORTING_INSECURE_PLAINTEXT_PAYLOADS"
+	// FlagInsecurePlaintext is the command-line flag of the same meaning.
+	FlagInsecurePlaintext = "insecure-plaintext-payloads"
 )
 
 // Config says how to reach a Temporal frontend.
@@ -46,6 +59,17 @@ type Config struct {
 	TLSServerName string
 	// APIKey authenticates to Temporal Cloud (or a server configured for API keys); it implies TLS.
 	APIKey string
+
+	// PayloadKey encrypts and decrypts payloads (base64 of 32 bytes, see package codec).
+	PayloadKey string
+	// OldPayloadKeys are former payload keys, comma-separated: they only decrypt.
+	OldPayloadKeys string
+	// InsecurePlaintextPayloads allows running without PayloadKey: payloads are then stored in
+	// clear by the Temporal server. With a PayloadKey it changes nothing.
+	InsecurePlaintextPayloads bool
+
+	// MetricsHandler receives the SDK's metrics (nil: none). Not read from the environment.
+	MetricsHandler client.MetricsHandler
 }
 
 // FromEnv reads the configuration from the environment, with the contract's defaults.
@@ -58,7 +82,40 @@ func FromEnv() Config {
 		TLSCA:         os.Getenv(EnvTLSCA),
 		TLSServerName: os.Getenv(EnvTLSServerName),
 		APIKey:        os.Getenv(EnvAPIKey),
+
+		PayloadKey:                os.Getenv(EnvPayloadKey),
+		OldPayloadKeys:            os.Getenv(EnvOldPayloadKeys),
+		InsecurePlaintextPayloads: EnvBool(EnvInsecurePlaintext),
 	}
+}
+
+// EnvBool reads a boolean environment variable (1, t, true, yes, on; anything else is false).
+func EnvBool(key string) bool {
+	v := strings.ToLower(strings.TrimSpace(os.Getenv(key)))
+	if b, err := strconv.ParseBool(v); err == nil {
+		return b
+	}
+	return v == "yes" || v == "on"
+}
+
+// ErrNoPayloadKey is the refusal to run without a payload key (and without the explicit opt-out).
+var ErrNoPayloadKey = errors.New(EnvPayloadKey + " is not set: set it to the base64 of a 32-byte key, the same for the worker " +
+	"and the starter (generate one with: openssl rand -base64 32), or pass --" + FlagInsecurePlaintext +
+	" (env " + EnvInsecurePlaintext + "=true) to let PINs and account numbers reach Temporal unencrypted")
+
+// Codec builds the payload codec: nil (plain payloads) only when there is no key and
+// InsecurePlaintextPayloads is set, else ErrNoPayloadKey or a key error.
+func (c Config) Codec() (*codec.Codec, error) {
+	cd, err := codec.FromStrings(c.PayloadKey, c.OldPayloadKeys)
+	switch {
+	case errors.Is(err, codec.ErrNoKey) && c.InsecurePlaintextPayloads:
+		return nil, nil
+	case errors.Is(err, codec.ErrNoKey):
+		return nil, ErrNoPayloadKey
+	case err != nil:
+		return nil, err
+	}
+	return cd, nil
 }
 
 // Getenv returns the environment variable key, or def when it is unset or empty.
@@ -125,9 +182,15 @@ func pemOrFile(v, name string) ([]byte, error) {
 }
 
 // ClientOptions builds the SDK client options; logger may be nil (the SDK's default logger).
+// Payloads are encrypted with the configured key (Codec); without one it fails with
+// ErrNoPayloadKey unless InsecurePlaintextPayloads is set.
 func (c Config) ClientOptions(logger log.Logger) (client.Options, error) {
 	if c.Address == "" {
 		return client.Options{}, errors.New("Temporal address is empty")
+	}
+	cd, err := c.Codec()
+	if err != nil {
+		return client.Options{}, err
 	}
 	tlsCfg, err := c.TLSConfig()
 	if err != nil {
@@ -138,6 +201,10 @@ func (c Config) ClientOptions(logger log.Logger) (client.Options, error) {
 		Namespace:         c.Namespace,
 		Logger:            logger,
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg},
+		MetricsHandler:    c.MetricsHandler,
+	}
+	if cd != nil {
+		opts.DataConverter = codec.DataConverter(cd)
 	}
 	if c.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(c.APIKey)

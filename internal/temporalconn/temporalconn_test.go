@@ -38,13 +38,18 @@ func selfSigned(t *testing.T) (certPEM, keyPEM string) {
 }
 
 func TestFromEnvDefaults(t *testing.T) {
-	for _, k := range []string{EnvAddress, EnvNamespace, EnvTLSCert, EnvTLSKey, EnvTLSCA, EnvTLSServerName, EnvAPIKey} {
-		t.Setenv(k, "")
-	}
+	clearEnv(t)
 	c := FromEnv()
 	require.Equal(t, Config{Address: DefaultAddress, Namespace: DefaultNamespace}, c)
+	_, err := c.ClientOptions(nil)
+	require.ErrorIs(t, err, ErrNoPayloadKey, "no payload key, no client")
+
+	t.Setenv(EnvInsecurePlaintext, "true")
+	c = FromEnv()
+	require.True(t, c.InsecurePlaintextPayloads)
 	opts, err := c.ClientOptions(nil)
 	require.NoError(t, err)
+	require.Nil(t, opts.DataConverter, "plain payloads, as asked")
 	require.Equal(t, DefaultAddress, opts.HostPort)
 	require.Nil(t, opts.ConnectionOptions.TLS)
 	require.Nil(t, opts.Credentials)
@@ -58,7 +63,8 @@ func TestTLSFromFilesAndPEM(t *testing.T) {
 	require.NoError(t, os.WriteFile(keyFile, []byte(key), 0o600))
 
 	// Files for the key pair, inline PEM for the CA.
-	c := Config{Address: "x:7233", Namespace: "ns", TLSCert: certFile, TLSKey: keyFile, TLSCA: cert, TLSServerName: "temporal.internal"}
+	c := Config{Address: "x:7233", Namespace: "ns", TLSCert: certFile, TLSKey: keyFile, TLSCA: cert, TLSServerName: "temporal.internal",
+		InsecurePlaintextPayloads: true}
 	opts, err := c.ClientOptions(nil)
 	require.NoError(t, err)
 	tlsCfg := opts.ConnectionOptions.TLS
@@ -69,7 +75,7 @@ func TestTLSFromFilesAndPEM(t *testing.T) {
 }
 
 func TestAPIKeyImpliesTLS(t *testing.T) {
-	opts, err := Config{Address: "ns.acct.tmprl.cloud:7233", Namespace: "ns.acct", APIKey: "secret"}.ClientOptions(nil)
+	opts, err := Config{Address: "ns.acct.tmprl.cloud:7233", Namespace: "ns.acct", APIKey: "secret", InsecurePlaintextPayloads: true}.ClientOptions(nil)
 	require.NoError(t, err)
 	require.NotNil(t, opts.ConnectionOptions.TLS)
 	require.NotNil(t, opts.Credentials)
@@ -77,12 +83,12 @@ func TestAPIKeyImpliesTLS(t *testing.T) {
 
 func TestTLSErrors(t *testing.T) {
 	cert, _ := selfSigned(t)
-	_, err := Config{Address: "x", TLSCert: cert}.ClientOptions(nil)
+	_, err := Config{Address: "x", TLSCert: cert, InsecurePlaintextPayloads: true}.ClientOptions(nil)
 	require.ErrorContains(t, err, "must be set together")
 
-	_, err = Config{Address: "x", TLSCA: filepath.Join(t.TempDir(), "missing.pem")}.ClientOptions(nil)
+	_, err = Config{Address: "x", InsecurePlaintextPayloads: true, TLSCA: filepath.Join(t.TempDir(), "missing.pem")}.ClientOptions(nil)
 	require.ErrorContains(t, err, EnvTLSCA)
 
-	_, err = Config{Address: "x", TLSCA: "-----BEGIN NOTHING-----\n-----END NOTHING-----\n"}.ClientOptions(nil)
+	_, err = Config{Address: "x", InsecurePlaintextPayloads: true, TLSCA: "-----BEGIN NOTHING-----\n-----END NOTHING-----\n"}.ClientOptions(nil)
 	require.ErrorContains(t, err, "no PEM certificate")
 }
