@@ -89,7 +89,8 @@ func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
 		return nil, fmt.Errorf("country %q has no business calendar (known: %s)", country, strings.Join(CalendarCountries(), ", "))
 	}
 	// Deterministic for a given binary: the worker embeds the time zone database (time/tzdata).
-	loc, err := time.LoadLocation(tz) //workflowcheck:ignore
+	//workflowcheck:ignore
+	loc, err := time.LoadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", tz, err)
 	}

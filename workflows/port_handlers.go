@@ -91,21 +91,31 @@ func (w *port) setup(ctx workflow.Context) error {
 	return w.proc.setup(ctx, w)
 }
 
+// ignoreRecorder records a signal that was ignored, and why, in a workflow's status history.
+type ignoreRecorder interface {
+	ignored(ctx workflow.Context, note string)
+}
+
+func (w *port) ignored(ctx workflow.Context, note string) { w.note(ctx, w.state, note) }
+
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or
 // that the current state cannot take is recorded in the history as ignored, with the reason.
-func listen[T any](ctx workflow.Context, w *port, name string, apply func(workflow.Context, T) error) {
+func listen[T any](ctx workflow.Context, w ignoreRecorder, name string, apply func(workflow.Context, T) error) {
 	ch := workflow.GetSignalChannel(ctx, name)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var raw json.RawMessage
 			ch.Receive(ctx, &raw)
 			var in T
-			if err := json.Unmarshal(raw, &in); err != nil { //workflowcheck:ignore (pure decoding of the signal's bytes)
-				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
+			// Pure decoding of the signal's bytes.
+			//workflowcheck:ignore
+			err := json.Unmarshal(raw, &in)
+			if err != nil {
+				w.ignored(ctx, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
 				continue
 			}
 			if err := apply(ctx, in); err != nil {
-				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: %v", name, err))
+				w.ignored(ctx, fmt.Sprintf("ignored %s signal: %v", name, err))
 			}
 		}
 	})

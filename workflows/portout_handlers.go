@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"go.temporal.io/sdk/temporal"
@@ -58,14 +57,14 @@ func (w *portOut) setup(ctx workflow.Context) error {
 		return err
 	}
 
-	listenPortOut(ctx, w, porting.SignalWinningCarrierRequest, func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
+	listen(ctx, w, porting.SignalWinningCarrierRequest, func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
 		if err := w.validateCarrierRequest(ctx, in); err != nil {
 			return err
 		}
 		w.submit(in)
 		return nil
 	})
-	listenPortOut(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
+	listen(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
 		if err := w.validateCancel(in); err != nil {
 			return err
 		}
@@ -75,25 +74,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 	return nil
 }
 
-// listenPortOut drains one signal channel for the life of the workflow. A payload that does not
-// decode or that the current state cannot take is recorded in the history as ignored, with the reason.
-func listenPortOut[T any](ctx workflow.Context, w *portOut, name string, apply func(workflow.Context, T) error) {
-	ch := workflow.GetSignalChannel(ctx, name)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var raw json.RawMessage
-			ch.Receive(ctx, &raw)
-			var in T
-			if err := json.Unmarshal(raw, &in); err != nil { //workflowcheck:ignore (pure decoding of the signal's bytes)
-				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
-				continue
-			}
-			if err := apply(ctx, in); err != nil {
-				w.note(ctx, w.state, fmt.Sprintf("ignored %s signal: %v", name, err))
-			}
-		}
-	})
-}
+func (w *portOut) ignored(ctx workflow.Context, note string) { w.note(ctx, w.state, note) }
 
 // submit hands a validated winning-carrier request to the main coroutine and returns its number.
 func (w *portOut) submit(in porting.WinningCarrierRequest) int {
