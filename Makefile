@@ -2,6 +2,7 @@
 #
 #   make run    Temporal dev server (with UI on :8233) + migrations + the worker, in one terminal
 #   make test   go vet + every test (unit, Postgres, end-to-end against the dev server)
+#   eval "$(make -s dev-env)"   in another terminal: the payload key (and address) for bin/starter
 #
 # Only Go and a Postgres are needed: the Temporal CLI is built from the Go module proxy into ./bin.
 
@@ -13,6 +14,11 @@ TEMPORAL_ADDRESS     ?= 127.0.0.1:7233
 TEMPORAL_UI_PORT     ?= 8233
 DATABASE_URL         ?= postgres://postgres@127.0.0.1:5432/porting?sslmode=disable
 GO                   ?= go
+# The worker's Prometheus endpoint under `make run` (empty: none).
+METRICS_ADDR         ?= 127.0.0.1:9090
+# The development payload encryption key (DESIGN §5), made once and kept: the dev server's history
+# (.temporal-dev.db) is encrypted with it. Gitignored. An exported PORTING_PAYLOAD_KEY wins.
+DEV_PAYLOAD_KEY      := .dev-payload-key
 
 # The contract's custom search attributes (porting.SearchAttributeTypes).
 SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
@@ -20,16 +26,17 @@ SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
 
 export DATABASE_URL
 
-.PHONY: all build migrate run test lint vet fmt clean help
+.PHONY: all build migrate run dev-env test lint vet fmt clean help
 
 all: build
 
 help:
 	@echo "make build    bin/worker and bin/starter"
 	@echo "make run      dev server + UI (http://localhost:$(TEMPORAL_UI_PORT)) + migrations + worker"
+	@echo "make dev-env  prints the exports bin/starter needs next to make run: eval \"\$$(make -s dev-env)\""
 	@echo "make migrate  create/migrate the database in DATABASE_URL"
 	@echo "make test     go vet + all tests (needs Postgres; builds bin/temporal if missing)"
-	@echo "make lint     gofmt check + go vet"
+	@echo "make lint     gofmt check + go vet + workflowcheck (determinism of workflow code)"
 
 # The Temporal CLI (dev server), pinned. Later versions carry a replace directive and do not
 # `go install`. Takes a few minutes the first time.
@@ -48,10 +55,26 @@ bin/starter:
 migrate: bin/worker
 	bin/worker -migrate-only
 
+# 32 random bytes, base64: the same form as `openssl rand -base64 32`.
+$(DEV_PAYLOAD_KEY):
+	@umask 077; head -c 32 /dev/urandom | base64 > $@.tmp && mv $@.tmp $@
+	@echo "Generated a development payload key in $@ (gitignored; keep it: the dev server's history is encrypted with it)"
+
+# What bin/starter needs in another terminal to talk to `make run`'s worker.
+dev-env: $(DEV_PAYLOAD_KEY)
+	@echo "export TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS)"
+	@echo "export PORTING_PAYLOAD_KEY=$$(cat $(DEV_PAYLOAD_KEY))"
+
 # Dev server in the background (stopped when the worker exits), worker in the foreground.
 # If something already answers on TEMPORAL_ADDRESS it is used as is.
-run: build bin/temporal
+run: build bin/temporal $(DEV_PAYLOAD_KEY)
 	@set -euo pipefail; \
+	if [ -z "$${PORTING_PAYLOAD_KEY:-}" ]; then \
+		PORTING_PAYLOAD_KEY=$$(cat $(DEV_PAYLOAD_KEY)); export PORTING_PAYLOAD_KEY; \
+		echo "Payloads encrypted with the development key in $(DEV_PAYLOAD_KEY); for bin/starter elsewhere: eval \"\$$(make -s dev-env)\""; \
+	else \
+		echo "Payloads encrypted with PORTING_PAYLOAD_KEY from the environment"; \
+	fi; \
 	addr=$(TEMPORAL_ADDRESS); host=$${addr%:*}; port=$${addr##*:}; \
 	if $(TEMPORAL) operator cluster health --address $(TEMPORAL_ADDRESS) >/dev/null 2>&1; then \
 		echo "Temporal already answers at $(TEMPORAL_ADDRESS); using it (search attributes must be registered)"; \
@@ -72,8 +95,9 @@ run: build bin/temporal
 	fi; \
 	bin/worker -migrate-only; \
 	echo "Temporal UI: http://localhost:$(TEMPORAL_UI_PORT)"; \
+	if [ -n "$(METRICS_ADDR)" ]; then echo "Metrics: http://$(METRICS_ADDR)/metrics"; fi; \
 	echo "Worker on task queue number-porting (Ctrl-C stops it and the dev server)"; \
-	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) bin/worker
+	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) METRICS_ADDR=$(METRICS_ADDR) bin/worker
 
 test: bin/temporal
 	$(GO) vet ./...
@@ -82,10 +106,16 @@ test: bin/temporal
 vet:
 	$(GO) vet ./...
 
-lint:
+# Determinism lint for workflow code (go.temporal.io/sdk/contrib/tools/workflowcheck), pinned.
+WORKFLOWCHECK_VERSION := v0.6.0
+bin/workflowcheck:
+	GOBIN=$(CURDIR)/bin $(GO) install go.temporal.io/sdk/contrib/tools/workflowcheck@$(WORKFLOWCHECK_VERSION)
+
+lint: bin/workflowcheck
 	@unformatted=$$(gofmt -l .); \
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	bin/workflowcheck ./...
 
 fmt:
 	gofmt -w .
