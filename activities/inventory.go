@@ -245,6 +245,16 @@ func ClaimNumber(ctx context.Context, db *sqlx.DB, instanceARN, e164, numberType
 		if err == nil {
 			return invErr(InventoryRefused, "e164", "%s is in an active port (%s)", e164, portWF)
 		}
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+		// A number that ported out belongs to the winning carrier now: release is irreversible.
+		err = tx.GetContext(ctx, &portWF, `
+			SELECT r.workflow_id FROM port_request_numbers n JOIN port_requests r USING (workflow_id)
+			WHERE n.e164 = $1 AND r.kind = $2 AND r.state = $3 LIMIT 1`, e164, porting.KindPortOut, porting.StateCompleted)
+		if err == nil {
+			return invErr(InventoryRefused, "e164", "%s was released to another carrier by %s; a released number cannot be claimed again", e164, portWF)
+		}
 		if !isNoRows(err) {
 			return err
 		}

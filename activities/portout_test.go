@@ -304,9 +304,14 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 	requireAppErr(t, err, activities.ErrNumberReleased, fmt.Sprintf("numbers[0]: %s was released from instance %s at ", nums[1], f.arn))
 	require.Equal(t, before2, snapshot(t, f.db))
 
-	// Should the number come back to the instance later (the inventory allows claiming a released
-	// number), a late retry of the release must not release it again.
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, f.arn, nums[0], "did", ""))
+	// It cannot be claimed again either: it belongs to the winning carrier now.
+	err = activities.ClaimNumber(ctx, f.db, f.arn, nums[0], "did", "")
+	require.ErrorContains(t, err, "a released number cannot be claimed again")
+	var inv *activities.InventoryError
+	require.ErrorAs(t, err, &inv)
+	require.Equal(t, activities.InventoryRefused, inv.Kind)
+
+	// A late retry of the release changes nothing.
 	snap := snapshot(t, f.db)
 	again, err := f.a.ReleasePortOutNumbers(ctx, ri)
 	require.NoError(t, err)
