@@ -123,3 +123,29 @@ func (c *BusinessCalendar) AddBusinessDays(t time.Time, n int) time.Time {
 func (c *BusinessCalendar) ProvisioningTime(portDate time.Time) time.Time {
 	return c.AddBusinessDays(portDate, -1)
 }
+
+// BusinessDaysBetween is the business time from a to b, in business days: the part of each
+// calendar day between them that falls on a business day (so a carrier that answers 36 hours after
+// a Friday-noon submission took 1.0 business days: half of Friday and half of Monday).
+func (c *BusinessCalendar) BusinessDaysBetween(a, b time.Time) float64 {
+	if !b.After(a) {
+		return 0
+	}
+	a, b = a.In(c.loc), b.In(c.loc)
+	var days float64
+	for day := time.Date(a.Year(), a.Month(), a.Day(), 0, 0, 0, 0, c.loc); day.Before(b); day = day.AddDate(0, 0, 1) {
+		next := day.AddDate(0, 0, 1)
+		if !c.cal.IsWorkday(day) {
+			continue
+		}
+		from, to := day, next
+		if a.After(from) {
+			from = a
+		}
+		if b.Before(to) {
+			to = b
+		}
+		days += float64(to.Sub(from)) / float64(next.Sub(day))
+	}
+	return days
+}

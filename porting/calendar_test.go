@@ -61,3 +61,21 @@ func TestUnknownCountry(t *testing.T) {
 	_, err := NewBusinessCalendar("XX", "UTC")
 	require.ErrorContains(t, err, `country "XX"`)
 }
+
+func TestBusinessDaysBetween(t *testing.T) {
+	ny, err := NewBusinessCalendar("US", "America/New_York")
+	require.NoError(t, err)
+	cases := []struct {
+		from, to string
+		want     float64
+	}{
+		{"2026-11-20T12:00:00-05:00", "2026-11-23T12:00:00-05:00", 1.0}, // Friday noon → Monday noon
+		{"2026-11-23T09:00:00-05:00", "2026-11-23T21:00:00-05:00", 0.5},
+		{"2026-11-25T00:00:00-05:00", "2026-11-28T00:00:00-05:00", 2.0}, // Wed, (Thanksgiving), Fri
+		{"2026-11-23T09:00:00-05:00", "2026-11-23T08:00:00-05:00", 0},
+	}
+	for _, tc := range cases {
+		got := ny.BusinessDaysBetween(mustTime(t, tc.from), mustTime(t, tc.to))
+		require.InDelta(t, tc.want, got, 1e-9, "%s → %s", tc.from, tc.to)
+	}
+}

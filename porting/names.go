@@ -39,6 +39,9 @@ func PortInWorkflowID(requestID string) string     { return "port-in-" + request
 func IntlPortInWorkflowID(requestID string) string { return "intl-port-in-" + requestID }
 func PortOutWorkflowID(requestID string) string    { return "port-out-" + requestID }
 
+// MemoSummary is the memo field holding a port's customer-facing one-line summary.
+const MemoSummary = "summary"
+
 // Search attributes of the wire contract.
 var (
 	SearchPortKind     = temporal.NewSearchAttributeKeyKeyword("PortKind")

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -109,6 +110,7 @@ func newPort(ctx workflow.Context, kind string, proc process, r rules, req porti
 }
 
 func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
+	metrics.PortStarted(ctx, w.kind)
 	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.kind, len(w.req.Numbers), w.req.InstanceARN))
 	w.upsertIdentity(ctx)
 
@@ -218,6 +220,7 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		w.validation = porting.ValidationOutcome{State: end, Reason: reason}
 	}
 	w.setState(ctx, end, reason)
+	metrics.PortEnded(ctx, w.kind, end)
 	for _, n := range w.numbers {
 		if !n.state.IsEnd() {
 			n.state = end
@@ -307,8 +310,41 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	if s == w.state {
 		return
 	}
+	metrics.StateTransition(ctx, w.kind, w.state, s)
 	w.state = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
+	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+}
+
+// summary is the customer-facing one-line account of the port, kept in the workflow's memo.
+func (w *port) summary() string {
+	what := "Port-in"
+	if w.kind == porting.KindInternationalPortIn {
+		what = "International port-in"
+	}
+	carriers := []string{}
+	for _, n := range w.req.Numbers {
+		if !contains(carriers, n.Carrier) {
+			carriers = append(carriers, n.Carrier)
+		}
+	}
+	out := fmt.Sprintf("%s of %d number(s) from %s to %s: %s", what, len(w.req.Numbers), strings.Join(carriers, ", "), w.req.InstanceARN, w.state)
+	if !w.searchPortDate.IsZero() && w.clock.cal != nil {
+		out += "; port date " + w.searchPortDate.In(w.clock.cal.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	if w.reason != "" && w.state.IsEnd() {
+		out += " (" + w.reason + ")"
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 func (w *port) note(ctx workflow.Context, s porting.State, note string) {

@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -25,6 +26,7 @@ type group struct {
 	// it; until it answers, the port goes on (and completes if the carrier ports anyway).
 	cancelRequested   bool
 	carrierCancelSent bool
+	submittedAt       time.Time // when the current LOA version reached the carrier
 	rounds            int // rejection rounds
 	lastReason        string
 
@@ -133,6 +135,7 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 		return plainError(err)
 	}
 	g.submitted = true
+	g.submittedAt = workflow.Now(ctx)
 	w.setGroupState(ctx, g, porting.StateAwaitingCarrier, fmt.Sprintf("%s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier))
 	return nil
 }
@@ -191,6 +194,9 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 	r := *g.pendingResponse
 	g.pendingResponse = nil
+	if g.state == porting.StateAwaitingCarrier && !g.cancelRequested {
+		metrics.CarrierResponseLatency(ctx, w.kind, w.clock.cal.BusinessDaysBetween(g.submittedAt, workflow.Now(ctx)))
+	}
 	if g.cancelRequested {
 		w.applyCancelAnswer(ctx, g, r)
 		return
@@ -255,11 +261,13 @@ func (w *port) awaitProvisioningTime(ctx workflow.Context, g *group) error {
 		break
 	}
 	w.setGroupState(ctx, g, porting.StateProvisioning, fmt.Sprintf("%s: adding %d number(s) to the instance", g.name, len(g.numbers)))
+	started := workflow.Now(ctx)
 	var res activities.ProvisionResult
 	err := workflow.ExecuteActivity(withProvisioning(ctx, "provision "+g.name), acts.ProvisionNumbers, w.numbersInput(g, "")).Get(ctx, &res)
 	if err != nil {
 		return plainError(err)
 	}
+	metrics.ProvisioningDuration(ctx, w.kind, workflow.Now(ctx).Sub(started))
 	for _, n := range g.numbers {
 		w.number(n.E164).state = porting.StateProvisioned
 	}

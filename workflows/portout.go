@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -93,6 +94,7 @@ type verdict struct {
 }
 
 func (w *portOut) run(ctx workflow.Context) (porting.PortResult, error) {
+	metrics.PortStarted(ctx, porting.KindPortOut)
 	w.note(ctx, porting.StateValidating, fmt.Sprintf("port-out of %d number(s) from %s to %s requested",
 		len(w.req.Numbers), w.req.InstanceARN, w.req.WinningCarrier))
 	w.upsertIdentity(ctx)
@@ -336,6 +338,7 @@ func (w *portOut) finish(ctx workflow.Context, end porting.State, reason string)
 		w.validation = porting.ValidationOutcome{State: end, Reason: reason}
 	}
 	w.setState(ctx, end, reason)
+	metrics.PortEnded(ctx, porting.KindPortOut, end)
 	// A request the database refused was never recorded: there is nothing to finish or tell.
 	if w.validation.Accepted {
 		err := workflow.ExecuteActivity(withDBActivity(ctx, "record the end and unlock numbers"), acts.FinishPortRequest,
@@ -360,8 +363,22 @@ func (w *portOut) setState(ctx workflow.Context, s porting.State, note string) {
 	if s == w.state {
 		return
 	}
+	metrics.StateTransition(ctx, porting.KindPortOut, w.state, s)
 	w.state = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
+	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+}
+
+// summary is the customer-facing one-line account of the port-out, kept in the workflow's memo.
+func (w *portOut) summary() string {
+	out := fmt.Sprintf("Port-out of %d number(s) from %s to %s: %s", len(w.req.Numbers), w.req.InstanceARN, w.req.WinningCarrier, w.state)
+	if w.releaseAt != nil {
+		out += "; release " + w.releaseAt.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+	}
+	if w.reason != "" && w.state.IsEnd() {
+		out += " (" + w.reason + ")"
+	}
+	return out
 }
 
 func (w *portOut) note(ctx workflow.Context, s porting.State, note string) {
