@@ -27,7 +27,7 @@ type group struct {
 	cancelRequested   bool
 	carrierCancelSent bool
 	submittedAt       time.Time // when the current LOA version reached the carrier
-	rounds            int // rejection rounds
+	rounds            int       // rejection rounds
 	lastReason        string
 
 	pendingLOA      *porting.LOA
