@@ -195,7 +195,10 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 	r := *g.pendingResponse
 	g.pendingResponse = nil
 	if g.state == porting.StateAwaitingCarrier && !g.cancelRequested {
-		metrics.CarrierResponseLatency(ctx, w.kind, w.clock.cal.BusinessDaysBetween(g.submittedAt, workflow.Now(ctx)))
+		// Only a metric (no command depends on it); the holiday library's lookups are pure.
+		//workflowcheck:ignore
+		latency := w.clock.cal.BusinessDaysBetween(g.submittedAt, workflow.Now(ctx))
+		metrics.CarrierResponseLatency(ctx, w.kind, latency)
 	}
 	if g.cancelRequested {
 		w.applyCancelAnswer(ctx, g, r)
