@@ -26,7 +26,7 @@ SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
 
 export DATABASE_URL
 
-.PHONY: all build migrate run dev-env test lint vet fmt clean help
+.PHONY: all build migrate run dev-env test lint vet fmt fuzz clean help
 
 all: build
 
@@ -34,9 +34,11 @@ help:
 	@echo "make build    bin/worker and bin/starter"
 	@echo "make run      dev server + UI (http://localhost:$(TEMPORAL_UI_PORT)) + migrations + worker"
 	@echo "make dev-env  prints the exports bin/starter needs next to make run: eval \"\$$(make -s dev-env)\""
+	@echo "make demo     dev server + UI + worker + carrier simulator; three ports driven to completed (DEMO_KEEP=1 leaves the UI up)"
 	@echo "make migrate  create/migrate the database in DATABASE_URL"
 	@echo "make test     go vet + all tests (needs Postgres; builds bin/temporal if missing)"
 	@echo "make lint     gofmt check + go vet + workflowcheck (determinism of workflow code)"
+	@echo "make fuzz     each fuzz target for FUZZTIME (default 60s)"
 
 # The Temporal CLI (dev server), pinned. Later versions carry a replace directive and do not
 # `go install`. Takes a few minutes the first time.
@@ -99,6 +101,15 @@ run: build bin/temporal $(DEV_PAYLOAD_KEY)
 	echo "Worker on task queue number-porting (Ctrl-C stops it and the dev server)"; \
 	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) METRICS_ADDR=$(METRICS_ADDR) bin/worker
 
+# The demo (scripts/demo.sh): dev server with its UI, worker, carrier simulator; one port-in, one
+# international port-in and one port-out driven to completed in a few minutes; UI links, progress,
+# product metrics. DEMO_KEEP=1 leaves the dev server, UI and worker running (scripts/demo.sh stop).
+.PHONY: demo
+demo: build bin/temporal $(DEV_PAYLOAD_KEY)
+	@PORTING_PAYLOAD_KEY=$${PORTING_PAYLOAD_KEY:-$$(cat $(DEV_PAYLOAD_KEY))} TEMPORAL=$(TEMPORAL) \
+		TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) TEMPORAL_UI_PORT=$(TEMPORAL_UI_PORT) METRICS_ADDR=$(METRICS_ADDR) \
+		scripts/demo.sh
+
 test: bin/temporal
 	$(GO) vet ./...
 	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -timeout 15m ./...
@@ -116,6 +127,16 @@ lint: bin/workflowcheck
 	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	bin/workflowcheck ./...
+
+# Fuzz targets (request, LOA and signal-payload validation), each for FUZZTIME; the committed seed
+# corpus (porting/testdata/fuzz) also runs in make test as ordinary test cases.
+FUZZTIME ?= 60s
+FUZZ_TARGETS := FuzzValidatePortIn FuzzValidateInternationalPortIn FuzzValidateSubmitLOA FuzzValidatePortOut FuzzSignalPayloads
+fuzz:
+	@set -e; for f in $(FUZZ_TARGETS); do \
+		echo "== $$f ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./porting; \
+	done
 
 fmt:
 	gofmt -w .

@@ -186,7 +186,7 @@ func ValidateInternationalPortIn(r InternationalPortInRequest, now time.Time) (I
 		p.add("pin", "a PIN or a billing_telephone_number is required")
 	}
 	if r.BillingTelephoneNumber != "" && !e164Pattern.MatchString(r.BillingTelephoneNumber) {
-		p.add("billing_telephone_number", "must be an E.164 number, got %q", r.BillingTelephoneNumber)
+		p.add("billing_telephone_number", "must be an E.164 number like +442079460000")
 	}
 	if strings.TrimSpace(r.InvoiceRef) == "" {
 		p.add("invoice_ref", "is required: a reference to a redacted copy of a carrier invoice")

@@ -185,7 +185,7 @@ func ValidateSubmitLOA(s SubmitLOA) error {
 		p.add("loa.signed_at", "is required (RFC 3339 time the LOA was signed)")
 	}
 	if l.BillingTelephoneNumber != "" && !e164Pattern.MatchString(l.BillingTelephoneNumber) {
-		p.add("loa.billing_telephone_number", "must be an E.164 number, got %q", l.BillingTelephoneNumber)
+		p.add("loa.billing_telephone_number", "must be an E.164 number like +14155550100")
 	}
 	if l.PIN != "" && (len(l.PIN) > 16 || strings.TrimSpace(l.PIN) != l.PIN) {
 		p.add("loa.pin", "must be at most 16 characters without surrounding spaces")

@@ -383,7 +383,7 @@ func (w *portOut) summary() string {
 
 func (w *portOut) note(ctx workflow.Context, s porting.State, note string) {
 	w.history = append(w.history, porting.HistoryEntry{At: workflow.Now(ctx).UTC(), State: s, Note: note})
-	workflow.GetLogger(ctx).Info("port-out", "state", string(s), "note", note, "request_id", w.req.RequestID)
+	workflow.GetLogger(ctx).Info("port-out", "state", string(s), "note", note)
 }
 
 // upsertIdentity publishes the attributes an operator searches by (the starter sets them at start
