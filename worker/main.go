@@ -5,8 +5,10 @@
 // PORTING_PAYLOAD_KEYS_OLD, the optional TLS settings TEMPORAL_TLS_CERT, TEMPORAL_TLS_KEY,
 // TEMPORAL_TLS_CA, TEMPORAL_TLS_SERVER_NAME and TEMPORAL_API_KEY, METRICS_ADDR (Prometheus
 // /metrics), PORTING_CODEC_ADDR/PORTING_CODEC_TOKEN/PORTING_CODEC_CORS_ORIGIN (the codec endpoint
-// for the Temporal UI) and LOG_LEVEL. It creates and migrates the database at start, logs JSON to
-// standard error (secrets redacted) and stops gracefully on SIGINT/SIGTERM.
+// for the Temporal UI), PORTING_PROVISION_BATCH_SIZE (numbers per instance-API request when
+// provisioning; default activities.DefaultProvisionBatchSize) and LOG_LEVEL. It creates and
+// migrates the database at start, logs JSON to standard error (secrets redacted) and stops
+// gracefully on SIGINT/SIGTERM.
 package main
 
 import (
@@ -19,6 +21,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 	_ "time/tzdata" // port dates are computed in the instance's time zone, even on images without tzdata
 
@@ -122,9 +125,13 @@ func prepare(o options) (*setup, error) {
 func run(logger *slog.Logger, o options) error {
 	ctx := context.Background()
 	var s *setup
+	batchSize := 0
 	if !o.migrateOnly {
 		var err error
 		if s, err = prepare(o); err != nil {
+			return err
+		}
+		if batchSize, err = provisionBatchSize(); err != nil {
 			return err
 		}
 		if s.codec == nil {
@@ -191,7 +198,9 @@ func run(logger *slog.Logger, o options) error {
 	workflows.Register(w)
 	// Every exported method of Activities that has an activity's shape is an activity; exported
 	// helpers of another shape are skipped instead of failing the registration.
-	w.RegisterActivityWithOptions(&activities.Activities{DB: db}, activity.RegisterOptions{SkipInvalidStructFunctions: true})
+	// PORTING_PIN_SALT salts the hashes LOA PINs are kept as (PINs are never stored in clear).
+	w.RegisterActivityWithOptions(&activities.Activities{DB: db, ProvisionBatchSize: batchSize, PINSalt: []byte(os.Getenv("PORTING_PIN_SALT"))},
+		activity.RegisterOptions{SkipInvalidStructFunctions: true})
 
 	logger.Info("worker starting", "address", s.cfg.Address, "namespace", s.cfg.Namespace,
 		"task_queue", porting.TaskQueue, "tls", s.cfg.TLSEnabled(), "api_key", s.cfg.APIKey != "",
@@ -201,6 +210,24 @@ func run(logger *slog.Logger, o options) error {
 	}
 	logger.Info("worker stopped gracefully")
 	return nil
+}
+
+// EnvProvisionBatchSize sets how many numbers one instance-API request adds when provisioning
+// (activities.Activities.ProvisionBatchSize). Unset: activities.DefaultProvisionBatchSize. The
+// reliability tests set it to 1 so that provisioning takes seconds and can be interrupted.
+const EnvProvisionBatchSize = "PORTING_PROVISION_BATCH_SIZE"
+
+// provisionBatchSize reads EnvProvisionBatchSize: 0 (the default) when unset, else a positive integer.
+func provisionBatchSize() (int, error) {
+	v := os.Getenv(EnvProvisionBatchSize)
+	if v == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s must be a positive integer (numbers per instance-API request), got %q", EnvProvisionBatchSize, v)
+	}
+	return n, nil
 }
 
 // serve listens on addr and serves h in the background until Shutdown.
