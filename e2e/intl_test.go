@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -39,24 +37,7 @@ func intlRequest(requestID string, numbers ...string) porting.InternationalPortI
 }
 
 func TestInternationalPortInEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-
-	root := moduleRoot(t)
-	cli := temporalCLI(t, root)
-	bins := buildBinaries(ctx, t, root)
-	dbURL := pgtest.NewURL(t)
-	srv := startDevServer(ctx, t, cli)
-	env := []string{
-		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
-		"DATABASE_URL=" + dbURL,
-	}
-	startWorker(ctx, t, bins.worker, env, srv.Client())
-	s := starter{bin: bins.starter, env: env}
+	ctx, s := startSystem(t, 4*time.Minute)
 
 	s.ok(ctx, t, "instance", "add", "--arn", ukInstanceARN)
 	s.ok(ctx, t, "flow", "add", "--instance", ukInstanceARN, "--name", ukFlow)
@@ -88,14 +69,7 @@ func TestInternationalPortInEndToEnd(t *testing.T) {
 
 	waitState := func(t *testing.T, workflowID string, want porting.State, within time.Duration) porting.Status {
 		t.Helper()
-		var last porting.Status
-		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			st, err := s.status(ctx, workflowID)
-			require.NoError(c, err)
-			require.Equal(c, want, st.State, "history: %+v", st.History)
-			last = st
-		}, within, 300*time.Millisecond, "waiting for %s to reach %s", workflowID, want)
-		return last
+		return s.waitState(ctx, t, workflowID, want, within)
 	}
 
 	t.Run("cost approval, documents, acceptance, completion", func(t *testing.T) {

@@ -3,7 +3,6 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -12,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -51,24 +49,7 @@ func loa(doc string) porting.LOA {
 }
 
 func TestPortInEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-
-	root := moduleRoot(t)
-	cli := temporalCLI(t, root)
-	bins := buildBinaries(ctx, t, root)
-	dbURL := pgtest.NewURL(t)
-	srv := startDevServer(ctx, t, cli)
-	env := []string{
-		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
-		"DATABASE_URL=" + dbURL,
-	}
-	startWorker(ctx, t, bins.worker, env, srv.Client())
-	s := starter{bin: bins.starter, env: env}
+	ctx, s := startSystem(t, 4*time.Minute)
 
 	// Inventory, through the CLI: the instance, a published and an unpublished contact flow.
 	s.ok(ctx, t, "instance", "add", "--arn", instanceARN,
@@ -118,14 +99,7 @@ func TestPortInEndToEnd(t *testing.T) {
 		const workflowID = "port-in-E2E-1"
 		waitState := func(want porting.State, within time.Duration) porting.Status {
 			t.Helper()
-			var last porting.Status
-			require.EventuallyWithT(t, func(c *assert.CollectT) {
-				st, err := s.status(ctx, workflowID)
-				require.NoError(c, err)
-				require.Equal(c, want, st.State, "history: %+v", st.History)
-				last = st
-			}, within, 300*time.Millisecond, "waiting for %s to reach %s", workflowID, want)
-			return last
+			return s.waitState(ctx, t, workflowID, want, within)
 		}
 
 		r := s.ok(ctx, t, "port-in", "--file", writeJSON(t, "e2e-1.json", portInRequest("E2E-1", publishedFlow, number1, number2)))

@@ -1,26 +1,15 @@
 package e2e
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.temporal.io/api/enums/v1"
-	"go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
-	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/contactcenter/numberporting/activities"
-	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
-	"github.com/contactcenter/numberporting/workflows"
 )
 
 const (
@@ -50,35 +39,11 @@ func carrierRequest(requestedAt time.Time, numbers ...string) porting.WinningCar
 }
 
 func TestPortOutEndToEnd(t *testing.T) {
-	if testing.Short() {
-		t.Skip("e2e: skipped with -short")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-
-	root := moduleRoot(t)
-	cli := temporalCLI(t, root)
-	bins := buildBinaries(ctx, t, root)
-	dbURL := pgtest.NewURL(t)
-	srv := startDevServer(ctx, t, cli)
-	env := []string{
-		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
-		"DATABASE_URL=" + dbURL,
-	}
-	startWorker(ctx, t, bins.worker, env, srv.Client())
-	s := starter{bin: bins.starter, env: env}
+	ctx, s := startSystem(t, 4*time.Minute)
 
 	waitState := func(t *testing.T, workflowID string, want porting.State, within time.Duration) porting.Status {
 		t.Helper()
-		var last porting.Status
-		require.EventuallyWithT(t, func(c *assert.CollectT) {
-			st, err := s.status(ctx, workflowID)
-			require.NoError(c, err)
-			require.Equal(c, want, st.State, "history: %+v", st.History)
-			last = st
-		}, within, 300*time.Millisecond, "waiting for %s to reach %s", workflowID, want)
-		return last
+		return s.waitState(ctx, t, workflowID, want, within)
 	}
 	numberStates := func(t *testing.T) map[string]string {
 		t.Helper()
@@ -193,97 +158,4 @@ func TestPortOutEndToEnd(t *testing.T) {
 			require.Contains(c, r.stdout, workflowID)
 		}, 30*time.Second, 500*time.Millisecond)
 	})
-}
-
-// TestRecordPortOutHistories records PortOut histories into workflows/testdata, where
-// TestReplayRecordedHistories replays them against today's code. Run it after a deliberate,
-// versioned change to PortOut: RECORD_HISTORIES=1 go test -run TestRecordPortOutHistories ./e2e/
-func TestRecordPortOutHistories(t *testing.T) {
-	if os.Getenv("RECORD_HISTORIES") == "" {
-		t.Skip("set RECORD_HISTORIES=1 to record the replay histories")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	root := moduleRoot(t)
-	srv := startDevServer(ctx, t, temporalCLI(t, root))
-	db := pgtest.New(t)
-	c := srv.Client()
-
-	w := worker.New(c, porting.TaskQueue, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{DB: db})
-	require.NoError(t, w.Start())
-	defer w.Stop()
-
-	arn := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
-	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
-	require.NoError(t, err)
-	for _, n := range []string{outNumber1, outNumber2, outNumber3} {
-		require.NoError(t, activities.ClaimNumber(ctx, db, arn, n, "did", ""))
-	}
-	wrongOwner := carrierRequest(time.Now().Add(time.Hour), outNumber1, outNumber2)
-	wrongOwner.OwnerName = "Doe Holdings, LLC"
-
-	recordPortOut(ctx, t, c, filepath.Join(root, "workflows", "testdata"), "portout-mismatch-then-release",
-		portOutRequest("replay-out-1", arn, outNumber1, outNumber2),
-		outStep{porting.SignalWinningCarrierRequest, wrongOwner, porting.StateAwaitingWinningCarrier, true},
-		outStep{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(6*time.Second), outNumber1, outNumber2), porting.StateRejectedMismatch, false},
-	)
-	recordPortOut(ctx, t, c, filepath.Join(root, "workflows", "testdata"), "portout-reschedule-cancel",
-		portOutRequest("replay-out-2", arn, outNumber3),
-		outStep{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(time.Hour), outNumber3), porting.StateAwaitingWinningCarrier, false},
-		outStep{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false},
-		outStep{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false},
-	)
-}
-
-// outStep is an update to send once the port-out is in state when; wantErr: the workflow refuses it
-// (a mismatch is the update's error).
-type outStep struct {
-	name    string
-	payload any
-	when    porting.State
-	wantErr bool
-}
-
-// recordPortOut starts a PortOut, drives it with updates, waits for it to close and writes its history.
-func recordPortOut(ctx context.Context, t *testing.T, c client.Client, dir, name string, req porting.PortOutRequest, steps ...outStep) {
-	t.Helper()
-	id := porting.PortOutWorkflowID(req.RequestID)
-	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: porting.TaskQueue}, porting.WorkflowPortOut, req)
-	require.NoError(t, err)
-	for _, s := range steps {
-		require.Eventually(t, func() bool {
-			v, err := c.QueryWorkflow(ctx, id, "", porting.QueryStatus)
-			if err != nil {
-				return false
-			}
-			var st porting.Status
-			return v.Get(&st) == nil && st.State == s.when
-		}, time.Minute, 100*time.Millisecond, "%s: waiting for %s before %s", name, s.when, s.name)
-		h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-			WorkflowID: id, UpdateName: s.name, Args: []any{s.payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
-		require.NoError(t, err, "%s: %s", name, s.name)
-		if err := h.Get(ctx, nil); s.wantErr {
-			require.Error(t, err, "%s: %s", name, s.name)
-		} else {
-			require.NoError(t, err, "%s: %s", name, s.name)
-		}
-	}
-	var res porting.PortResult
-	require.NoError(t, run.Get(ctx, &res), name)
-
-	events := []*history.HistoryEvent{}
-	it := c.GetWorkflowHistory(ctx, id, run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	for it.HasNext() {
-		e, err := it.Next()
-		require.NoError(t, err)
-		events = append(events, e)
-	}
-	b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(&history.History{Events: events})
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(dir, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, name+".json"), b, 0o644))
-	t.Logf("%s: %s, %d events, %d bytes", name, res.State, len(events), len(b))
 }

@@ -11,13 +11,10 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/contactcenter/numberporting/activities"
-	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
-	"github.com/contactcenter/numberporting/workflows"
 )
 
 // TestRecordHistories runs real ports against the dev server, a worker in this process and
@@ -27,18 +24,8 @@ func TestRecordHistories(t *testing.T) {
 	if os.Getenv("RECORD_HISTORIES") == "" {
 		t.Skip("set RECORD_HISTORIES=1 to record the replay histories")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
+	ctx, c, db := startRecordingWorker(t)
 	root := moduleRoot(t)
-	srv := startDevServer(ctx, t, temporalCLI(t, root))
-	db := pgtest.New(t)
-	c := srv.Client()
-
-	w := worker.New(c, porting.TaskQueue, worker.Options{})
-	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{DB: db})
-	require.NoError(t, w.Start())
-	defer w.Stop()
 
 	us := "arn:aws:connect:us-east-1:123456789012:instance/replay-us"
 	gb := "arn:aws:connect:eu-west-2:123456789012:instance/replay-gb"
@@ -65,20 +52,20 @@ func TestRecordHistories(t *testing.T) {
 	const g = "Acme Telecom/did"
 
 	r.record("portin-happy", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-1"), portIn("replay-1", "+14155550100", "+14155550101"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false},
 	)
 	r.record("portin-rejections-reschedule", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-2"), portIn("replay-2", "+14155550110"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier},
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(time.Hour)}, porting.StateAwaitingCarrier},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateProvisioned},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(time.Hour)}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateProvisioned, false},
 	)
 	r.record("portin-cancel-after-provisioning", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-3"), portIn("replay-3", "+14155550120"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier},
-		step{porting.SignalCancel, porting.Cancel{Reason: "customer changed plans", By: "support"}, porting.StateProvisioned},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalCancel, porting.Cancel{Reason: "customer changed plans", By: "support"}, porting.StateProvisioned, false},
 	)
 	intl := porting.InternationalPortInRequest{
 		RequestID: "replay-4", InstanceARN: gb, ContactFlow: "UK Support", Country: "GB",
@@ -88,18 +75,38 @@ func TestRecordHistories(t *testing.T) {
 		AuthorizedContact: porting.Contact{Name: "Bea", Email: "bea@example.co.uk"},
 	}
 	r.record("intl-cost-approval", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-4"), intl,
-		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability},
-		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval},
-		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier},
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability, false},
+		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval, false},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false},
 	)
 	intl.RequestID = "replay-5"
 	intl.Numbers = []porting.IntlNumber{{E164: "+442079460101", Type: porting.IntlTypeLocal}}
 	r.record("intl-cancel-confirmed", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-5"), intl,
-		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability},
-		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA},
-		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateAwaitingCarrier},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested},
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability, false},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false},
+		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested, false},
+	)
+
+	out := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
+	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: out, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
+	require.NoError(t, err)
+	for _, n := range []string{outNumber1, outNumber2, outNumber3} {
+		require.NoError(t, activities.ClaimNumber(ctx, db, out, n, "did", ""))
+	}
+	wrongOwner := carrierRequest(time.Now().Add(time.Hour), outNumber1, outNumber2)
+	wrongOwner.OwnerName = "Doe Holdings, LLC"
+	r.record("portout-mismatch-then-release", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-1"),
+		portOutRequest("replay-out-1", out, outNumber1, outNumber2),
+		step{porting.SignalWinningCarrierRequest, wrongOwner, porting.StateAwaitingWinningCarrier, true},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(6*time.Second), outNumber1, outNumber2), porting.StateRejectedMismatch, false},
+	)
+	r.record("portout-reschedule-cancel", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-2"),
+		portOutRequest("replay-out-2", out, outNumber3),
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(time.Hour), outNumber3), porting.StateAwaitingWinningCarrier, false},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false},
+		step{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false},
 	)
 }
 
@@ -108,6 +115,7 @@ type step struct {
 	name    string
 	payload any
 	when    porting.State
+	wantErr bool // the workflow refuses it (a port-out mismatch is the update's error)
 }
 
 type recorder struct {
@@ -135,7 +143,11 @@ func (r recorder) record(name, workflowType, id string, input any, steps ...step
 			WorkflowID: id, UpdateName: s.name, Args: []any{s.payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})
 		require.NoError(t, err, "%s: %s", name, s.name)
-		require.NoError(t, h.Get(r.ctx, nil), "%s: %s", name, s.name)
+		if err := h.Get(r.ctx, nil); s.wantErr {
+			require.Error(t, err, "%s: %s", name, s.name)
+		} else {
+			require.NoError(t, err, "%s: %s", name, s.name)
+		}
 	}
 	var res porting.PortResult
 	require.NoError(t, run.Get(r.ctx, &res), name)
