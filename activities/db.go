@@ -172,3 +172,30 @@ func numberField(numbers []string, e164 string) string {
 var errNoRows = sql.ErrNoRows
 
 func isNoRows(err error) bool { return errors.Is(err, errNoRows) }
+
+// recordedBefore reports whether this port was already recorded with this very request (a rerun of
+// the recording activity). A workflow ID already used by a finished port, or recorded with another
+// request, is a RequestConflict naming request_id.
+func recordedBefore(ctx context.Context, tx *sqlx.Tx, workflowID, requestID string, request []byte) (bool, error) {
+	var prev struct {
+		Same     bool `db:"same"`
+		Finished bool `db:"finished"`
+		State    string
+	}
+	err := tx.GetContext(ctx, &prev, `
+		SELECT request = $2::jsonb AS same, finished_at IS NOT NULL AS finished, state
+		FROM port_requests WHERE workflow_id = $1 FOR UPDATE`, workflowID, request)
+	switch {
+	case isNoRows(err):
+		return false, nil
+	case err != nil:
+		return false, err
+	case prev.Finished:
+		return false, nonRetryable(ErrRequestConflict, "request_id",
+			"%s was already used by port %s, which ended (%s); use a new request_id", requestID, workflowID, prev.State)
+	case !prev.Same:
+		return false, nonRetryable(ErrRequestConflict, "request_id",
+			"port %s is already recorded with a different request; use a new request_id", workflowID)
+	}
+	return true, nil
+}

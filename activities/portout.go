@@ -126,26 +126,13 @@ func (a *Activities) RecordPortOut(ctx context.Context, in RecordPortOutInput) (
 	var res RecordPortOutResult
 	err = inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
 		// A rerun (same workflow, same request) finds its own row and does nothing.
-		var prev struct {
-			Same     bool `db:"same"`
-			Finished bool `db:"finished"`
-			State    string
+		rerun, err := recordedBefore(ctx, tx, in.WorkflowID, r.RequestID, request)
+		if err != nil {
+			return err
 		}
-		err := tx.GetContext(ctx, &prev, `
-			SELECT request = $2::jsonb AS same, finished_at IS NOT NULL AS finished, state
-			FROM port_requests WHERE workflow_id = $1 FOR UPDATE`, in.WorkflowID, request)
-		switch {
-		case err == nil && prev.Finished:
-			return nonRetryable(ErrRequestConflict, "request_id",
-				"%s was already used by port %s, which ended (%s); use a new request_id", r.RequestID, in.WorkflowID, prev.State)
-		case err == nil && !prev.Same:
-			return nonRetryable(ErrRequestConflict, "request_id",
-				"port %s is already recorded with a different request; use a new request_id", in.WorkflowID)
-		case err == nil:
+		if rerun {
 			inst, err := loadInstance(ctx, tx, r.InstanceARN)
 			res.Region = inst.Region
-			return err
-		case !isNoRows(err):
 			return err
 		}
 
