@@ -341,19 +341,11 @@ func (w *portOut) finish(ctx workflow.Context, end porting.State, reason string)
 	metrics.PortEnded(ctx, porting.KindPortOut, end)
 	// A request the database refused was never recorded: there is nothing to finish or tell.
 	if w.validation.Accepted {
-		err := workflow.ExecuteActivity(withDBActivity(ctx, "record the end and unlock numbers"), acts.FinishPortRequest,
-			activities.FinishInput{WorkflowID: w.workflowID, State: end, Note: reason}).Get(ctx, nil)
-		if err != nil {
+		if err := closeRecordedPort(ctx, w.workflowID, end, fmt.Sprintf("Port-out %s: %s", w.req.RequestID, end), reason); err != nil {
 			return porting.PortResult{}, err
 		}
-		w.notify(ctx, activities.Notification{
-			Key: "finished", Kind: string(end), Recipient: activities.RecipientCustomer,
-			Subject: fmt.Sprintf("Port-out %s: %s", w.req.RequestID, end),
-			Body:    reason,
-		})
 	}
-	// Let in-flight update handlers answer before the workflow closes.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	awaitHandlers(ctx)
 	return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
 }
 
@@ -409,11 +401,7 @@ func (w *portOut) upsertPortDate(ctx workflow.Context) {
 
 // notify puts a message in the outbox; its key makes a retry or replay send it once.
 func (w *portOut) notify(ctx workflow.Context, n activities.Notification) {
-	n.WorkflowID = w.workflowID
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "notify "+n.Recipient+": "+n.Kind), acts.Notify, n).Get(ctx, nil)
-	if err != nil {
-		workflow.GetLogger(ctx).Error("notification not queued", "key", n.Key, "error", err)
-	}
+	sendNotification(ctx, w.workflowID, n)
 }
 
 func (w *portOut) cancelNote() string {
