@@ -111,7 +111,7 @@ func newPort(ctx workflow.Context, kind string, proc process, r rules, req porti
 
 func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 	metrics.PortStarted(ctx, w.kind)
-	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.kind, len(w.req.Numbers), w.req.InstanceARN))
+	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.label(), len(w.req.Numbers), w.req.InstanceARN))
 	w.upsertIdentity(ctx)
 
 	err := w.proc.validate(ctx, w)
@@ -310,10 +310,7 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 
 // summary is the customer-facing one-line account of the port, kept in the workflow's memo.
 func (w *port) summary() string {
-	what := "Port-in"
-	if w.kind == porting.KindInternationalPortIn {
-		what = "International port-in"
-	}
+	what := w.label()
 	carriers := []string{}
 	for _, n := range w.req.Numbers {
 		if !contains(carriers, n.Carrier) {
@@ -328,6 +325,14 @@ func (w *port) summary() string {
 		out += " (" + w.reason + ")"
 	}
 	return out
+}
+
+// label names the process for people.
+func (w *port) label() string {
+	if w.kind == porting.KindInternationalPortIn {
+		return "International port-in"
+	}
+	return "Port-in"
 }
 
 func contains(list []string, s string) bool {
