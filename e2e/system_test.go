@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/contactcenter/numberporting/activities"
@@ -20,6 +21,14 @@ import (
 // startSystem runs the product as a user does — the dev server, the worker binary on a fresh
 // database — and returns the starter binary wired to them, with a context bounded by timeout.
 func startSystem(t *testing.T, timeout time.Duration) (context.Context, starter) {
+	t.Helper()
+	ctx, s, _ := startSystemServer(t, timeout)
+	return ctx, s
+}
+
+// startSystemServer is startSystem that also hands out the dev server (its client has no payload
+// codec: fine for visibility and search attributes, which are never encrypted).
+func startSystemServer(t *testing.T, timeout time.Duration) (context.Context, starter, *testsuite.DevServer) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e: skipped with -short")
@@ -37,7 +46,7 @@ func startSystem(t *testing.T, timeout time.Duration) (context.Context, starter)
 		"DATABASE_URL=" + dbURL,
 	}
 	startWorker(ctx, t, bins.worker, env, srv.Client())
-	return ctx, starter{bin: bins.starter, env: env}
+	return ctx, starter{bin: bins.starter, env: env}, srv
 }
 
 // waitState polls `status --json` until the port is in state want.
