@@ -102,6 +102,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.flowCmd(),
 		a.numberCmd(),
 		a.numbersCmd(),
+		a.simulateCarrierCmd(),
 	)
 	return root
 }

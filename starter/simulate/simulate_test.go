@@ -1,0 +1,384 @@
+package simulate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/pgtest"
+	"github.com/contactcenter/numberporting/porting"
+)
+
+var ctx = context.Background()
+
+// fakeTemporal stands in for the Temporal client (the database is real): statuses by workflow, and
+// the updates the simulator sent.
+type fakeTemporal struct {
+	mu        sync.Mutex
+	statuses  map[string]porting.Status
+	statusErr map[string]error
+	updateErr map[string]error // by update name
+	open      []string
+	sent      []sent
+}
+
+type sent struct {
+	workflow, name string
+	arg            any
+}
+
+func (f *fakeTemporal) Status(_ context.Context, wf string) (porting.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.statusErr[wf]; err != nil {
+		return porting.Status{}, err
+	}
+	st, ok := f.statuses[wf]
+	if !ok {
+		return porting.Status{}, &Refused{Msg: "no workflow " + wf, Gone: true}
+	}
+	return st, nil
+}
+
+func (f *fakeTemporal) Update(_ context.Context, wf, name string, arg any) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sent = append(f.sent, sent{wf, name, arg})
+	if err := f.updateErr[name]; err != nil {
+		return "", err
+	}
+	return name + " taken", nil
+}
+
+func (f *fakeTemporal) ListOpen(context.Context, []porting.State) ([]string, error) {
+	return f.open, nil
+}
+
+func (f *fakeTemporal) updates() []sent {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]sent(nil), f.sent...)
+}
+
+func newSim(t *testing.T, cfg Config, ft *fakeTemporal) (*Simulator, *sqlx.DB) {
+	t.Helper()
+	db := pgtest.New(t)
+	return &Simulator{Config: cfg, DB: db, Temporal: ft, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}, db
+}
+
+// submission puts a carrier-outbox row created age ago and returns its ID.
+func submission(t *testing.T, db *sqlx.DB, wf, group, kind string, version int, age time.Duration) int64 {
+	t.Helper()
+	var id int64
+	require.NoError(t, db.GetContext(ctx, &id, `
+		INSERT INTO carrier_submissions (idempotency_key, workflow_id, "group", kind, carrier, numbers, loa_version, payload, created_at)
+		VALUES ($1, $2, $3, $4, 'Acme Telecom', $5, $6, '{}', now() - make_interval(secs => $7)) RETURNING id`,
+		wf+"/"+group+"/"+kind+"/"+time.Now().String(), wf, group, kind, pq.Array([]string{"+14155550100"}), version, age.Seconds()), "")
+	return id
+}
+
+func consumed(t *testing.T, db *sqlx.DB, table string, id int64) bool {
+	t.Helper()
+	var at *time.Time
+	require.NoError(t, db.GetContext(ctx, &at, `SELECT consumed_at FROM `+table+` WHERE id = $1`, id))
+	return at != nil
+}
+
+func group(name string, state porting.State, version int) porting.GroupStatus {
+	return porting.GroupStatus{Group: name, State: state, LOAVersion: version}
+}
+
+func testConfig() Config {
+	cfg := DefaultConfig()
+	cfg.AcceptAfter = time.Minute
+	cfg.PortabilityAfter = time.Minute
+	cfg.CustomerAfter = 0
+	cfg.RejectFirst = 1
+	cfg.PortIn = 2 * time.Minute
+	cfg.Cost = &porting.Cost{Amount: 49, Currency: "GBP"}
+	return cfg
+}
+
+func TestCarrierAnswer(t *testing.T) {
+	cfg := testConfig()
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	st := porting.Status{TimeZone: "America/New_York"}
+	sub := func(kind string, v int) activities.CarrierSubmission {
+		return activities.CarrierSubmission{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: kind, LOAVersion: v}
+	}
+	g := func(state porting.State, v int) *porting.GroupStatus {
+		x := group("Acme Telecom/did", state, v)
+		return &x
+	}
+
+	r, _ := CarrierAnswer(cfg, sub(activities.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, now)
+	require.NotNil(t, r)
+	assert.False(t, r.Accepted)
+	assert.Equal(t, "LOA_MISMATCH", r.ReasonCode)
+	assert.Contains(t, r.Reason, "LOA v1")
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	r, _ = CarrierAnswer(cfg, sub(activities.SubmissionPortRequest, 2), g(porting.StateAwaitingCarrier, 2), st, now)
+	require.NotNil(t, r)
+	assert.True(t, r.Accepted)
+	assert.Equal(t, "2026-11-20T10:02:00-05:00", r.PortDate.Format(time.RFC3339), "port date PortIn ahead, in the port's time zone")
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	for _, tc := range []struct {
+		name string
+		sub  activities.CarrierSubmission
+		g    *porting.GroupStatus
+		why  string
+	}{
+		{"no such group", sub(activities.SubmissionPortRequest, 1), nil, "has no group"},
+		{"group moved on", sub(activities.SubmissionPortRequest, 2), g(porting.StateScheduled, 2), "scheduled, not awaiting the carrier"},
+		{"older LOA", sub(activities.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 2), "holds LOA v2, not v1"},
+		{"cancel of a port-in", sub(activities.SubmissionCancel, 1), g(porting.StateCancelled, 1), "only told of the cancellation"},
+	} {
+		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, now)
+		assert.Nil(t, r, tc.name)
+		assert.Contains(t, why, tc.why, tc.name)
+	}
+
+	r, _ = CarrierAnswer(cfg, sub(activities.SubmissionCancel, 1), g(porting.StateCancelRequested, 1), st, now)
+	require.NotNil(t, r)
+	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", Accepted: true}, *r, "a cancellation is confirmed without a date")
+}
+
+func TestMisspell(t *testing.T) {
+	assert.Equal(t, "Aad Lovelace Ltd", Misspell("Ada Lovelace Ltd"))
+	assert.Equal(t, "Deo Holdings LLC", Misspell("Doe Holdings LLC"))
+	assert.Equal(t, "Al Bbo", Misspell("Al Bob"))
+	assert.Equal(t, "Ooe", Misspell("Oo"))
+	for _, n := range []string{"Ada Lovelace Ltd", "Al Bob", "Oo", "Anna"} {
+		assert.NotEqual(t, n, Misspell(n))
+	}
+}
+
+func TestParseCost(t *testing.T) {
+	c, err := ParseCost("49.00 GBP")
+	require.NoError(t, err)
+	assert.Equal(t, &porting.Cost{Amount: 49, Currency: "GBP"}, c)
+	c, err = ParseCost("eur 12.5")
+	require.NoError(t, err)
+	assert.Equal(t, &porting.Cost{Amount: 12.5, Currency: "EUR"}, c)
+	c, err = ParseCost(" ")
+	require.NoError(t, err)
+	assert.Nil(t, c)
+	for _, bad := range []string{"49", "-1 GBP", "49 POUNDS", "a b c"} {
+		_, err := ParseCost(bad)
+		assert.Error(t, err, bad)
+	}
+}
+
+func TestOpenQuery(t *testing.T) {
+	assert.Equal(t, "TaskQueue = 'number-porting' AND ExecutionStatus = 'Running' AND PortState IN ('awaiting_loa', 'loa_rejected')",
+		OpenQuery([]porting.State{porting.StateAwaitingLOA, porting.StateLOARejected}))
+}
+
+func TestCustomerLOAIsValid(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	l := CustomerLOA("port-in-X", group("Acme Telecom/toll_free", porting.StateLOARejected, 1), "Ada Lovelace",
+		activities.Instance{OwnerName: "Lovelace Ltd", Address: "1 Analytical Way"}, now)
+	require.NoError(t, porting.ValidateSubmitLOA(porting.SubmitLOA{Group: "Acme Telecom/toll_free", LOA: l}))
+	assert.Equal(t, "Ada Lovelace", l.AuthorizedName)
+	assert.Equal(t, "1 Analytical Way", l.Address)
+	assert.Equal(t, "s3://loas/port-in-X/acme-telecom-toll_free-v2.pdf", l.DocumentRef)
+	// Without an authorized contact or ownership records it is still a complete LOA.
+	l = CustomerLOA("port-in-X", group("main", porting.StateAwaitingLOA, 0), "", activities.Instance{}, now)
+	require.NoError(t, porting.ValidateSubmitLOA(porting.SubmitLOA{Group: "main", LOA: l}))
+}
+
+func TestWinningCarrierRequest(t *testing.T) {
+	cfg := testConfig()
+	cfg.MismatchFirst = true
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	req := porting.PortOutRequest{RequestID: "OUT-1", Numbers: []string{"+12125550100", "+12125550101"}, WinningCarrier: "Beta Wireless"}
+	inst := activities.Instance{ARN: "arn", OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"}
+
+	first, wrong, err := WinningCarrierRequest(cfg, "port-out-OUT-1", req, inst, 0, "America/New_York", now)
+	require.NoError(t, err)
+	assert.True(t, wrong)
+	assert.Equal(t, "Deo Holdings LLC", first.OwnerName)
+	require.NoError(t, porting.ValidateWinningCarrierRequest(first, now))
+
+	second, wrong, err := WinningCarrierRequest(cfg, "port-out-OUT-1", req, inst, 1, "America/New_York", now)
+	require.NoError(t, err)
+	assert.False(t, wrong)
+	assert.Equal(t, porting.WinningCarrierRequest{
+		Carrier: "Beta Wireless", OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example",
+		Numbers: req.Numbers, LOARef: "s3://beta-wireless/port-out/port-out-OUT-1-2.pdf", RequestedAt: second.RequestedAt,
+	}, second)
+	assert.Equal(t, "2026-11-20T10:02:00-05:00", second.RequestedAt.Format(time.RFC3339))
+
+	_, _, err = WinningCarrierRequest(cfg, "port-out-OUT-1", req, activities.Instance{ARN: "arn"}, 0, "", now)
+	assert.ErrorContains(t, err, "no complete ownership records")
+}
+
+func TestStepAnswersTheOutboxes(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTemporal{statuses: map[string]porting.Status{
+		"port-in-A": {Kind: porting.KindPortIn, State: porting.StateAwaitingCarrier, TimeZone: "America/New_York", Groups: []porting.GroupStatus{
+			group("Acme Telecom/did", porting.StateAwaitingCarrier, 1),
+			group("Acme Telecom/toll_free", porting.StateAwaitingCarrier, 2),
+		}},
+		"port-in-B":      {Kind: porting.KindPortIn, State: porting.StateScheduled, Groups: []porting.GroupStatus{group("Acme Telecom/did", porting.StateScheduled, 2)}},
+		"intl-port-in-C": {Kind: porting.KindInternationalPortIn, State: porting.StateAwaitingPortability, TimeZone: "Europe/London"},
+		"intl-port-in-D": {Kind: porting.KindInternationalPortIn, State: porting.StateCancelRequested, Groups: []porting.GroupStatus{group("main", porting.StateCancelRequested, 1)}},
+	}}
+	sim, db := newSim(t, testConfig(), ft)
+	rejectV1 := submission(t, db, "port-in-A", "Acme Telecom/did", activities.SubmissionPortRequest, 1, 2*time.Minute)
+	acceptV2 := submission(t, db, "port-in-A", "Acme Telecom/toll_free", activities.SubmissionPortRequest, 2, 2*time.Minute)
+	notDue := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 3, 10*time.Second)
+	stale := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
+	cancel := submission(t, db, "intl-port-in-D", "main", activities.SubmissionCancel, 1, 2*time.Minute)
+	unknown := submission(t, db, "port-in-elsewhere", "Acme Telecom/did", activities.SubmissionPortRequest, 1, 2*time.Minute)
+	var check int64
+	require.NoError(t, db.GetContext(ctx, &check, `
+		INSERT INTO portability_checks (idempotency_key, workflow_id, carrier, country, numbers, created_at)
+		VALUES ('c', 'intl-port-in-C', 'Albion Telecom', 'GB', '{+442079460100}', now() - interval '2 minutes') RETURNING id`))
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 4, Stale: 1, Waiting: 1, Unknown: 1}, st)
+
+	byKey := map[string]any{}
+	for _, u := range ft.updates() {
+		byKey[u.workflow+" "+u.name] = u.arg
+		if r, ok := u.arg.(porting.CarrierResponse); ok {
+			byKey[u.workflow+" "+u.name+" "+r.Group] = r
+		}
+	}
+	rej := byKey["port-in-A carrier-response Acme Telecom/did"].(porting.CarrierResponse)
+	assert.False(t, rej.Accepted)
+	acc := byKey["port-in-A carrier-response Acme Telecom/toll_free"].(porting.CarrierResponse)
+	assert.True(t, acc.Accepted)
+	assert.WithinDuration(t, time.Now().Add(2*time.Minute), *acc.PortDate, 5*time.Second)
+	assert.Equal(t, porting.CarrierResponse{Group: "main", Accepted: true}, byKey["intl-port-in-D carrier-response"])
+	assert.Equal(t, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 49, Currency: "GBP"}}, byKey["intl-port-in-C portability-result"])
+	assert.Len(t, ft.updates(), 4)
+
+	for id, want := range map[int64]bool{rejectV1: true, acceptV2: true, notDue: false, stale: true, cancel: true, unknown: false} {
+		assert.Equal(t, want, consumed(t, db, "carrier_submissions", id), "submission %d", id)
+	}
+	assert.True(t, consumed(t, db, "portability_checks", check))
+
+	// The next pass sends nothing again: what was answered is consumed, the rest not due or held off.
+	st, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 0, st.Answered)
+	assert.Len(t, ft.updates(), 4)
+}
+
+func TestStepRefusalsAndFailures(t *testing.T) {
+	t.Parallel()
+	ft := &fakeTemporal{
+		statuses: map[string]porting.Status{
+			"port-in-A": {Kind: porting.KindPortIn, Groups: []porting.GroupStatus{group("Acme Telecom/did", porting.StateAwaitingCarrier, 2)}},
+			"port-in-B": {Kind: porting.KindPortIn, Groups: []porting.GroupStatus{group("Acme Telecom/did", porting.StateAwaitingCarrier, 2)}},
+		},
+		statusErr: map[string]error{"port-in-B": errors.New("worker cannot answer the query")},
+		updateErr: map[string]error{porting.SignalCarrierResponse: &Refused{Msg: "group Acme Telecom/did is scheduled, not awaiting the carrier"}},
+	}
+	sim, db := newSim(t, testConfig(), ft)
+	refused := submission(t, db, "port-in-A", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
+	failing := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Refused: 1, Errors: 1}, st)
+	assert.True(t, consumed(t, db, "carrier_submissions", refused), "a refusal is final: the port moved on")
+	assert.False(t, consumed(t, db, "carrier_submissions", failing), "a failure is retried")
+
+	// The failing port is held off for a while, then retried.
+	st, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Waiting: 1}, st)
+	ft.mu.Lock()
+	delete(ft.statusErr, "port-in-B")
+	ft.updateErr = nil
+	ft.mu.Unlock()
+	sim.Now = func() time.Time { return time.Now().Add(maxBackoff) }
+	st, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 1}, st)
+	assert.True(t, consumed(t, db, "carrier_submissions", failing))
+}
+
+func TestStepPlaysTheCustomerAndTheWinningCarrier(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.SubmitLOAs, cfg.ApproveCosts, cfg.MismatchFirst, cfg.AcceptAfter = true, true, true, 0
+	long := time.Now().Add(-time.Hour)
+	ft := &fakeTemporal{
+		open: []string{"port-in-A", "intl-port-in-C", "port-out-O", "port-out-P"},
+		statuses: map[string]porting.Status{
+			"port-in-A": {Kind: porting.KindPortIn, State: porting.StateAwaitingLOA, History: []porting.HistoryEntry{{At: long}},
+				Groups: []porting.GroupStatus{
+					group("Acme Telecom/did", porting.StateAwaitingLOA, 0),
+					group("Acme Telecom/toll_free", porting.StateAwaitingCarrier, 1),
+				}},
+			"intl-port-in-C": {Kind: porting.KindInternationalPortIn, State: porting.StateAwaitingCostApproval, History: []porting.HistoryEntry{{At: long}}},
+			"port-out-O": {Kind: porting.KindPortOut, State: porting.StateAwaitingWinningCarrier, History: []porting.HistoryEntry{{At: long}},
+				Groups: []porting.GroupStatus{group("Beta Wireless", porting.StateAwaitingWinningCarrier, 0)}},
+			"port-out-P": {Kind: porting.KindPortOut, State: porting.StateRejectedMismatch, History: []porting.HistoryEntry{{At: long}},
+				Groups: []porting.GroupStatus{group("Beta Wireless", porting.StateRejectedMismatch, 1)}},
+		},
+	}
+	sim, db := newSim(t, cfg, ft)
+	arn := "arn:aws:connect:us-east-1:123456789012:instance/sim-1"
+	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn, OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"})
+	require.NoError(t, err)
+	record := func(wf, kind string, req any) {
+		b, err := json.Marshal(req)
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, `INSERT INTO port_requests (workflow_id, request_id, kind, instance_arn, state, request)
+			VALUES ($1, $1, $2, $3, 'validating', $4)`, wf, kind, arn, b)
+		require.NoError(t, err)
+	}
+	record("port-in-A", porting.KindPortIn, porting.PortInRequest{AuthorizedContact: porting.Contact{Name: "Pat Doe"}})
+	for _, wf := range []string{"port-out-O", "port-out-P"} {
+		record(wf, porting.KindPortOut, porting.PortOutRequest{Numbers: []string{"+12125550100"}, WinningCarrier: "Beta Wireless"})
+	}
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 4}, st)
+	got := map[string]any{}
+	for _, u := range ft.updates() {
+		got[u.workflow+" "+u.name] = u.arg
+	}
+	loa := got["port-in-A submit-loa"].(porting.SubmitLOA)
+	assert.Equal(t, "Acme Telecom/did", loa.Group, "only the group awaiting an LOA")
+	assert.Equal(t, "Pat Doe", loa.LOA.AuthorizedName)
+	assert.Equal(t, porting.ApproveCost{Approved: true, By: "customer (simulated)"}, got["intl-port-in-C approve-cost"])
+	assert.Equal(t, "Deo Holdings LLC", got["port-out-O winning-carrier-request"].(porting.WinningCarrierRequest).OwnerName, "first request misspelled")
+	assert.Equal(t, "Doe Holdings LLC", got["port-out-P winning-carrier-request"].(porting.WinningCarrierRequest).OwnerName, "then corrected")
+}
+
+func TestStepWaitsForTheCustomer(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.SubmitLOAs, cfg.CustomerAfter = true, time.Hour
+	ft := &fakeTemporal{
+		open: []string{"port-in-A"},
+		statuses: map[string]porting.Status{"port-in-A": {Kind: porting.KindPortIn, State: porting.StateAwaitingLOA,
+			History: []porting.HistoryEntry{{At: time.Now()}}, Groups: []porting.GroupStatus{group("Acme Telecom/did", porting.StateAwaitingLOA, 0)}}},
+	}
+	sim, _ := newSim(t, cfg, ft)
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Waiting: 1}, st)
+	assert.Empty(t, ft.updates())
+}
