@@ -103,6 +103,10 @@ func (a *app) listCmd() *cobra.Command {
 			if len(rows) > limit {
 				rows = rows[:limit]
 			}
+			if len(rows) == 0 {
+				fmt.Fprintf(a.stderr, "no port matches (%s)\n", query)
+				return nil
+			}
 			return writeList(a.stdout, rows)
 		}),
 	}
@@ -115,30 +119,56 @@ func (a *app) listCmd() *cobra.Command {
 	return cmd
 }
 
+// writeList prints one line per port: its state, its port date (port-ins) or release time
+// (port-outs) in the port's own time zone, its numbers (the first few), carrier and instance.
 func writeList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKFLOW ID\tKIND\tSTATE\tINSTANCE\tNUMBERS\tPORT DATE\tSTATUS")
+	fmt.Fprintln(tw, "WORKFLOW ID\tKIND\tSTATE\tEXECUTION\tPORT DATE\tNUMBERS\tCARRIER\tINSTANCE")
 	for _, info := range rows {
 		sa := info.GetSearchAttributes()
+		arn := keyword(sa, "InstanceArn")
+		numbers := keywordList(sa, "PhoneNumbers")
 		portDate := "-"
 		if s := keyword(sa, "PortDate"); s != "" {
 			if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-				portDate = t.Format(time.RFC3339)
+				portDate = t.In(portLocation(arn, numbers)).Format("2006-01-02 15:04 MST")
 			} else {
 				portDate = s
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			info.GetExecution().GetWorkflowId(),
 			dash(keyword(sa, "PortKind")),
 			dash(keyword(sa, "PortState")),
-			dash(keyword(sa, "InstanceArn")),
-			dash(strings.Join(keywordList(sa, "PhoneNumbers"), ",")),
-			portDate,
 			statusName(info.GetStatus()),
+			portDate,
+			dash(abbreviate(numbers, 3)),
+			dash(strings.Join(keywordList(sa, "Carrier"), ",")),
+			dash(arn),
 		)
 	}
 	return tw.Flush()
+}
+
+// portLocation is the time zone a port's dates are in (the instance region's for +1 numbers, the
+// numbers' country's otherwise); UTC when it cannot tell.
+func portLocation(arn string, numbers []string) *time.Location {
+	if len(numbers) == 0 {
+		return time.UTC
+	}
+	cal, err := porting.PortOutCalendar(porting.PortOutRequest{InstanceARN: arn, Numbers: numbers[:1]})
+	if err != nil {
+		return time.UTC
+	}
+	return cal.Location()
+}
+
+// abbreviate joins the first n numbers and says how many more there are.
+func abbreviate(numbers []string, n int) string {
+	if len(numbers) <= n {
+		return strings.Join(numbers, ",")
+	}
+	return fmt.Sprintf("%s (+%d more)", strings.Join(numbers[:n], ","), len(numbers)-n)
 }
 
 func dash(s string) string {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -43,7 +44,7 @@ func (a *app) statusCmd() *cobra.Command {
 			if err := json.Unmarshal(raw, &st); err != nil {
 				return failure(err, "decode status of %s: %v", workflowID, err)
 			}
-			return writeStatus(a.stdout, workflowID, st)
+			return writeStatus(a.stdout, workflowID, st, time.Now())
 		}),
 	}
 	cmd.Flags().StringVar(&workflowID, "workflow", "", "workflow ID, e.g. port-in-REQ-1")
@@ -87,8 +88,10 @@ func (a *app) closedOrMissingQuery(workflowID string, cause error) error {
 	return &cliError{code: exitNotFound, msg: fmt.Sprintf("no workflow %s in namespace %s", workflowID, a.namespace), err: cause}
 }
 
-// writeStatus prints the readable form: times in the port's own time zone.
-func writeStatus(w io.Writer, workflowID string, st porting.Status) error {
+// writeStatus prints the readable form: times in the port's own time zone (with the weekday, as
+// deadlines count business days), the next deadline also relative to now. A port-out's one group is
+// its winning carrier: requests received, rejections, the agreed release time.
+func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Time) error {
 	loc := time.UTC
 	if st.TimeZone != "" {
 		if l, err := time.LoadLocation(st.TimeZone); err == nil {
@@ -99,7 +102,23 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status) error {
 		if t == nil || t.IsZero() {
 			return "-"
 		}
-		return t.In(loc).Format("2006-01-02 15:04 MST")
+		return t.In(loc).Format("Mon 2006-01-02 15:04:05 MST")
+	}
+	deadline := func(t *time.Time, kind string, rel bool) string {
+		if t == nil || t.IsZero() {
+			return "-"
+		}
+		var notes []string
+		if kind != "" {
+			notes = append(notes, kind)
+		}
+		if rel {
+			notes = append(notes, relative(t.Sub(now)))
+		}
+		if len(notes) == 0 {
+			return at(t)
+		}
+		return at(t) + " (" + strings.Join(notes, ", ") + ")"
 	}
 	orDash := func(s string) string {
 		if s == "" {
@@ -107,44 +126,66 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status) error {
 		}
 		return s
 	}
+	portOut := st.Kind == porting.KindPortOut
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Request:\t%s\n", orDash(st.RequestID))
 	fmt.Fprintf(tw, "Workflow:\t%s\n", workflowID)
 	fmt.Fprintf(tw, "Kind:\t%s\n", orDash(st.Kind))
 	fmt.Fprintf(tw, "State:\t%s\n", orDash(string(st.State)))
+	if st.State.IsEnd() && len(st.History) > 0 {
+		fmt.Fprintf(tw, "Outcome:\t%s\n", st.History[len(st.History)-1].Note)
+	}
 	if st.InstanceARN != "" {
 		fmt.Fprintf(tw, "Instance:\t%s\n", st.InstanceARN)
 	}
 	fmt.Fprintf(tw, "Time zone:\t%s\n", loc.String())
-	next := at(st.NextDeadline)
-	if st.NextDeadline != nil && st.NextDeadlineKind != "" {
-		next += " (" + st.NextDeadlineKind + ")"
-	}
-	fmt.Fprintf(tw, "Next deadline:\t%s\n", next)
+	fmt.Fprintf(tw, "Next deadline:\t%s\n", deadline(st.NextDeadline, st.NextDeadlineKind, true))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 
 	fmt.Fprintln(w, "\nNUMBERS")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "E164\tSTATE\tGROUP\tREASON")
-	for _, n := range st.Numbers {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.E164, n.State, orDash(n.Group), orDash(n.Reason))
+	if portOut {
+		fmt.Fprintln(tw, "E164\tSTATE\tREASON")
+		for _, n := range st.Numbers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.E164, n.State, orDash(n.Reason))
+		}
+	} else {
+		fmt.Fprintln(tw, "E164\tSTATE\tGROUP\tREASON")
+		for _, n := range st.Numbers {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.E164, n.State, orDash(n.Group), orDash(n.Reason))
+		}
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 
-	fmt.Fprintln(w, "\nGROUPS")
+	if portOut {
+		fmt.Fprintln(w, "\nWINNING CARRIER")
+	} else {
+		fmt.Fprintln(w, "\nLOA GROUPS")
+	}
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tSTATE\tLOA VERSION\tPORT DATE\tNEXT DEADLINE\tREJECTIONS\tLAST REASON")
+	if portOut {
+		fmt.Fprintln(tw, "CARRIER\tSTATE\tREQUESTS\tREJECTED\tRELEASE AT\tNEXT DEADLINE\tLAST REJECTION")
+	} else {
+		fmt.Fprintln(tw, "GROUP\tSTATE\tLOA\tREJECTED\tPORT DATE\tNEXT DEADLINE\tLAST REASON")
+	}
 	for _, g := range st.Groups {
-		gnext := at(g.NextDeadline)
-		if g.NextDeadline != nil && g.NextDeadlineKind != "" {
-			gnext += " (" + g.NextDeadlineKind + ")"
+		version := fmt.Sprint(g.LOAVersion)
+		if !portOut {
+			version = "-"
+			if g.LOAVersion > 0 {
+				version = fmt.Sprintf("v%d", g.LOAVersion)
+			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%s\n", g.Group, g.State, g.LOAVersion, at(g.PortDate), gnext, g.Rounds, orDash(g.LastReason))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", g.Group, g.State, version, g.Rounds, at(g.PortDate),
+			deadline(g.NextDeadline, g.NextDeadlineKind, false), orDash(g.LastReason))
+	}
+	if len(st.Groups) == 0 {
+		fmt.Fprintln(tw, "-\t\t\t\t\t\t")
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -154,8 +195,30 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status) error {
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "AT\tSTATE\tNOTE")
 	for _, h := range st.History {
-		t := h.At
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", at(&t), h.State, h.Note)
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.At.In(loc).Format("2006-01-02 15:04:05 MST"), h.State, h.Note)
 	}
 	return tw.Flush()
+}
+
+// relative says how far a time is from now, coarsely: "in 3d 4h", "2m 10s ago".
+func relative(d time.Duration) string {
+	past := d < 0
+	if past {
+		d = -d
+	}
+	var out string
+	switch {
+	case d < time.Minute:
+		out = fmt.Sprintf("%ds", int(d.Seconds()))
+	case d < time.Hour:
+		out = fmt.Sprintf("%dm %ds", int(d.Minutes()), int(d.Seconds())%60)
+	case d < 24*time.Hour:
+		out = fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		out = fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	}
+	if past {
+		return out + " ago"
+	}
+	return "in " + out
 }

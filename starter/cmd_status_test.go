@@ -1,0 +1,101 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/contactcenter/numberporting/porting"
+)
+
+func TestWriteStatusPortIn(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC) // Fri 10:00 in New York
+	portDate := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	next := time.Date(2026, 11, 24, 15, 0, 0, 0, time.UTC)
+	st := porting.Status{
+		RequestID: "REQ-1", Kind: porting.KindPortIn, State: porting.StateScheduled, TimeZone: "America/New_York",
+		InstanceARN: "arn:aws:connect:us-east-1:123456789012:instance/demo-1", NextDeadline: &next, NextDeadlineKind: "provisioning",
+		Numbers: []porting.NumberStatus{{E164: "+14155550100", State: porting.StateScheduled, Group: "Acme Telecom/did"}},
+		Groups: []porting.GroupStatus{{Group: "Acme Telecom/did", State: porting.StateScheduled, LOAVersion: 2, Rounds: 1,
+			PortDate: &portDate, NextDeadline: &next, NextDeadlineKind: "provisioning"}},
+		History: []porting.HistoryEntry{{At: now, State: porting.StateScheduled, Note: "Acme Telecom/did: carrier accepted"}},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	text := out.String()
+	for _, want := range []string{
+		"Time zone:      America/New_York",
+		"Next deadline:  Tue 2026-11-24 10:00:00 EST (provisioning, in 4d 0h)",
+		"LOA GROUPS",
+		"Acme Telecom/did  scheduled  v2   1         Wed 2026-11-25 10:00:00 EST  Tue 2026-11-24 10:00:00 EST (provisioning)  -",
+		"2026-11-20 10:00:00 EST  scheduled  Acme Telecom/did: carrier accepted",
+	} {
+		assert.Contains(t, text, want)
+	}
+	assert.NotContains(t, text, "Outcome:")
+}
+
+func TestWriteStatusPortOut(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	release := now.Add(90 * time.Second)
+	st := porting.Status{
+		RequestID: "OUT-1", Kind: porting.KindPortOut, State: porting.StateCompleted, TimeZone: "America/New_York",
+		Numbers: []porting.NumberStatus{{E164: "+12125550100", State: porting.StateCompleted, Group: "Beta Wireless"}},
+		Groups: []porting.GroupStatus{{Group: "Beta Wireless", State: porting.StateCompleted, LOAVersion: 2, Rounds: 1, PortDate: &release,
+			LastReason: ""}},
+		History: []porting.HistoryEntry{{At: release, State: porting.StateCompleted, Note: "1 number(s) released to Beta Wireless"}},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now))
+	text := out.String()
+	assert.Contains(t, text, "Outcome:        1 number(s) released to Beta Wireless")
+	assert.Contains(t, text, "WINNING CARRIER\nCARRIER        STATE      REQUESTS  REJECTED  RELEASE AT")
+	assert.Contains(t, text, "Beta Wireless  completed  2         1         Fri 2026-11-20 10:01:30 EST")
+	assert.Contains(t, text, "NUMBERS\nE164          STATE      REASON\n")
+	assert.NotContains(t, text, "LOA GROUPS")
+}
+
+func TestRelative(t *testing.T) {
+	assert.Equal(t, "in 45s", relative(45*time.Second))
+	assert.Equal(t, "2m 5s ago", relative(-125*time.Second))
+	assert.Equal(t, "in 3h 20m", relative(200*time.Minute))
+	assert.Equal(t, "in 2d 1h", relative(49*time.Hour))
+}
+
+func TestWriteList(t *testing.T) {
+	sa := func(fields map[string]any) *commonpb.SearchAttributes {
+		out := &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{}}
+		for k, v := range fields {
+			p, err := converter.GetDefaultDataConverter().ToPayload(v)
+			require.NoError(t, err)
+			out.IndexedFields[k] = p
+		}
+		return out
+	}
+	rows := []*workflowpb.WorkflowExecutionInfo{
+		{Execution: &commonpb.WorkflowExecution{WorkflowId: "port-in-A"}, SearchAttributes: sa(map[string]any{
+			"PortKind": "port_in", "PortState": "scheduled", "InstanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
+			"PhoneNumbers": []string{"+14155550100", "+14155550101", "+14155550102", "+14155550103"}, "Carrier": []string{"Acme Telecom"},
+			"PortDate": "2026-11-25T15:00:00Z",
+		})},
+		{Execution: &commonpb.WorkflowExecution{WorkflowId: "intl-port-in-B"}, SearchAttributes: sa(map[string]any{
+			"PortKind": "intl_port_in", "PortState": "awaiting_loa", "InstanceArn": "arn:aws:connect:eu-west-2:123456789012:instance/i-2",
+			"PhoneNumbers": []string{"+442079460100"}, "PortDate": "2026-11-25T15:00:00Z",
+		})},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeList(&out, rows))
+	lines := strings.Split(out.String(), "\n")
+	assert.Contains(t, lines[0], "WORKFLOW ID")
+	assert.Contains(t, lines[1], "2026-11-25 10:00 EST")
+	assert.Contains(t, lines[1], "+14155550100,+14155550101,+14155550102 (+1 more)")
+	assert.Contains(t, lines[1], "Acme Telecom")
+	assert.Contains(t, lines[2], "2026-11-25 15:00 GMT", "an international port's date in its country's time zone")
+}
