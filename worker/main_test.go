@@ -134,3 +134,22 @@ func TestCodecEndpointNeedsToken(t *testing.T) {
 	assert.Equal(t, `{"pin":"1"}`, string(decoded.Payloads[0].Data))
 	assert.False(t, strings.Contains(string(body), `"pin"`))
 }
+
+func TestProvisionBatchSizeFromEnv(t *testing.T) {
+	t.Setenv(EnvProvisionBatchSize, "")
+	n, err := provisionBatchSize()
+	require.NoError(t, err)
+	assert.Equal(t, 0, n, "unset: the activities' default")
+
+	t.Setenv(EnvProvisionBatchSize, "1")
+	n, err = provisionBatchSize()
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+
+	for _, bad := range []string{"0", "-3", "ten"} {
+		t.Setenv(EnvProvisionBatchSize, bad)
+		_, err = provisionBatchSize()
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), EnvProvisionBatchSize)
+	}
+}
