@@ -271,7 +271,9 @@ nonzero=$(printf '%s\n' "$metrics" | grep '^porting_' | awk '$NF != 0' || true)
 if [ -z "$nonzero" ]; then
 	die "no non-zero porting_* metric at http://$METRICS_ADDR/metrics"
 fi
-printf '%s\n' "$nonzero" | grep -v '_bucket{' | sed 's/^/    /'
+# Without the SDK's labels (namespace, task_queue, workflow_type) and histogram buckets, for reading.
+printf '%s\n' "$nonzero" | grep -v '_bucket{' |
+	sed -E 's/,?(namespace|task_queue|workflow_type)="[^"]*"//g; s/\{,/{/; s/^/    /'
 echo
 bin/starter list --instance "$US_ARN"
 echo
