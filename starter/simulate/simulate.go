@@ -98,7 +98,30 @@ type Simulator struct {
 	Now func() time.Time
 
 	mu      sync.Mutex
-	backoff map[string]backoff // by workflow ID
+	backoff map[string]backoff   // by workflow ID
+	dueAt   map[string]time.Time // waiting ports not yet due, by workflow ID: not queried again before
+}
+
+// notDue records that a waiting port needs nothing before t (so a pass does not query it again).
+func (s *Simulator) notDue(wf string, t time.Time) Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.dueAt == nil {
+		s.dueAt = map[string]time.Time{}
+	}
+	s.dueAt[wf] = t
+	return Stats{Waiting: 1}
+}
+
+// due reports whether a waiting port may need something now.
+func (s *Simulator) due(wf string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.dueAt[wf]
+	if ok && !now.Before(t) {
+		delete(s.dueAt, wf)
+	}
+	return !ok || !now.Before(t)
 }
 
 // backoff holds off a port whose last pass failed (Temporal unreachable, a query the worker cannot
@@ -220,7 +243,11 @@ func (s *Simulator) Step(ctx context.Context) (Stats, error) {
 			// The outboxes still get their answers.
 			s.Log.Warn("listing the waiting ports failed; retrying next pass", "error", err.Error())
 		}
+		now := s.now()
 		for _, wf := range ids {
+			if !s.due(wf, now) {
+				continue
+			}
 			add(wf, func(ctx context.Context) Stats { return s.waitingPort(ctx, wf) })
 		}
 	}
@@ -450,8 +477,8 @@ func (s *Simulator) waitingPort(ctx context.Context, wf string) Stats {
 	switch st.Kind {
 	case porting.KindPortIn, porting.KindInternationalPortIn:
 		if st.State == porting.StateAwaitingCostApproval && s.Config.ApproveCosts {
-			if s.now().Before(since.Add(s.Config.CustomerAfter)) {
-				return Stats{Waiting: 1}
+			if at := since.Add(s.Config.CustomerAfter); s.now().Before(at) {
+				return s.notDue(wf, at)
 			}
 			st, _ := s.update(ctx, wf, porting.SignalApproveCost, "approve-cost",
 				porting.ApproveCost{Approved: true, By: "customer (simulated)"}, "approved", true)
@@ -465,8 +492,8 @@ func (s *Simulator) waitingPort(ctx context.Context, wf string) Stats {
 			if g.State != porting.StateAwaitingLOA && g.State != porting.StateLOARejected {
 				continue
 			}
-			if s.now().Before(since.Add(s.Config.CustomerAfter)) {
-				out = out.add(Stats{Waiting: 1})
+			if at := since.Add(s.Config.CustomerAfter); s.now().Before(at) {
+				out = out.add(s.notDue(wf, at))
 				continue
 			}
 			loa, err := s.customerLOA(ctx, wf, g)
@@ -484,8 +511,8 @@ func (s *Simulator) waitingPort(ctx context.Context, wf string) Stats {
 		if !s.Config.PortOuts || (st.State != porting.StateAwaitingWinningCarrier && st.State != porting.StateRejectedMismatch) {
 			return Stats{}
 		}
-		if s.now().Before(since.Add(s.Config.AcceptAfter)) {
-			return Stats{Waiting: 1}
+		if at := since.Add(s.Config.AcceptAfter); s.now().Before(at) {
+			return s.notDue(wf, at)
 		}
 		req, wrong, err := s.winningCarrierRequest(ctx, wf, st)
 		if err != nil {

@@ -31,6 +31,7 @@ type fakeTemporal struct {
 	updateErr map[string]error // by update name
 	open      []string
 	sent      []sent
+	queries   int
 }
 
 type sent struct {
@@ -41,6 +42,7 @@ type sent struct {
 func (f *fakeTemporal) Status(_ context.Context, wf string) (porting.Status, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.queries++
 	if err := f.statusErr[wf]; err != nil {
 		return porting.Status{}, err
 	}
@@ -381,4 +383,14 @@ func TestStepWaitsForTheCustomer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Waiting: 1}, st)
 	assert.Empty(t, ft.updates())
+	assert.Equal(t, 1, ft.queries)
+
+	// Not queried again before the customer is due.
+	_, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, ft.queries)
+	sim.Now = func() time.Time { return time.Now().Add(2 * time.Hour) }
+	_, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, ft.queries)
 }
