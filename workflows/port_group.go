@@ -478,6 +478,6 @@ func joinReason(code, reason string) string {
 	case reason == "":
 		return code
 	default:
-		return code + " " + reason
+		return code + ": " + reason
 	}
 }
