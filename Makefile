@@ -123,6 +123,15 @@ test: bin/temporal
 test-reliability: bin/temporal
 	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -tags reliability -timeout 20m -count=1 -v -run 'Reliability|Concurrent' ./e2e/
 
+# Measurements (issue 7): time-skipping speed, engine throughput against a baseline workflow, history
+# sizes, provisioning, worker memory, scale-out; one table with each target and PASS/FAIL (README,
+# Performance). Not part of make test: it takes 15-20 minutes. BENCH_FLAGS="-runs 1 -n 100" is quicker.
+.PHONY: bench
+BENCH_FLAGS ?=
+bench: bin/temporal
+	$(GO) build -o bin/bench ./bench
+	TEMPORAL_CLI=$(TEMPORAL) bin/bench $(BENCH_FLAGS)
+
 vet:
 	$(GO) vet ./...
 

@@ -1,0 +1,108 @@
+// Command bench measures the number-porting system and prints one table (issue 7; `make bench`).
+//
+// Everything runs on this machine in one run: the Go benchmarks of the workflows in the
+// time-skipping environment; then the Temporal dev server (bin/temporal), a fresh Postgres database
+// on DATABASE_URL's server and the worker binary built from ./worker, driven by the carrier
+// simulator (package starter/simulate, playing the customer and the carriers); a baseline workflow
+// of the same shape doing no work on a worker process of its own (this binary, -baseline-worker).
+// Timings are medians of -runs runs; every row says its target and PASS or FAIL.
+//
+//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type options struct {
+	temporalCLI  string
+	runs         int
+	n            int
+	open         int
+	items        map[string]bool
+	carrierDelay time.Duration
+	portAhead    time.Duration
+	verbose      bool
+}
+
+func main() {
+	var (
+		o          options
+		items      string
+		baselineW  bool
+		probe      bool
+		profOpen   int
+		profDir    string
+		tryN       int
+		tryWorkers int
+	)
+	flag.StringVar(&o.temporalCLI, "temporal", "", "the Temporal CLI (dev server); default $TEMPORAL_CLI, else <module>/bin/temporal")
+	flag.IntVar(&o.runs, "runs", 3, "runs of each timing (the table shows the median)")
+	flag.IntVar(&o.n, "n", 500, "concurrent PortIn requests of the throughput load")
+	flag.IntVar(&o.open, "open", 5000, "open ports of the memory measurement")
+	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory", "what to measure (comma-separated)")
+	flag.DurationVar(&o.carrierDelay, "carrier-delay", time.Second, "the simulated carrier answers this long after the LOA reached it")
+	flag.DurationVar(&o.portAhead, "port-ahead", 5*time.Second, "the carrier's port date this far after its answer")
+	flag.BoolVar(&o.verbose, "v", false, "print each run as it ends")
+	flag.BoolVar(&baselineW, "baseline-worker", false, "run the baseline workflow's worker (a subprocess of the bench)")
+	flag.BoolVar(&probe, "probe", false, "run one PortIn and print its history event by event")
+	flag.IntVar(&profOpen, "profile-open", 0, "open N ports on an in-process worker and write CPU, heap and goroutine profiles to -profile-dir")
+	flag.StringVar(&profDir, "profile-dir", "bench-profiles", "where -profile-open writes its profiles")
+	flag.IntVar(&tryN, "try", 0, "diagnosis: run N PortIn and N baseline ports once, with CPU per process (BENCH_PERF=dir: perf record the server and the worker)")
+	flag.IntVar(&tryWorkers, "workers", 1, "worker processes for -try")
+	flag.Parse()
+	o.items = map[string]bool{}
+	for _, it := range strings.Split(items, ",") {
+		o.items[strings.TrimSpace(it)] = true
+	}
+	if baselineW {
+		fatal(runBaselineWorker())
+		return
+	}
+	if o.temporalCLI == "" {
+		o.temporalCLI = os.Getenv("TEMPORAL_CLI")
+	}
+	if o.temporalCLI == "" {
+		root, err := moduleRoot()
+		fatal(err)
+		o.temporalCLI = filepath.Join(root, "bin", "temporal")
+	}
+	ctx := context.Background()
+	switch {
+	case probe:
+		fatal(withEnv(ctx, o, func(e *env) error { return probeRun(ctx, e, o) }))
+	case profOpen > 0:
+		fatal(withEnv(ctx, o, func(e *env) error { return profileOpen(ctx, e, profOpen, profDir) }))
+	case tryN > 0:
+		fatal(withEnv(ctx, o, func(e *env) error { return tryRun(ctx, e, o, tryN, tryWorkers) }))
+	default:
+		fatal(runAll(ctx, o))
+	}
+}
+
+func withEnv(ctx context.Context, o options, fn func(*env) error) error {
+	e, err := newEnv(ctx, o.temporalCLI)
+	if err != nil {
+		return err
+	}
+	defer e.close()
+	return fn(e)
+}
+
+func fatal(err error) {
+	if err == nil {
+		return
+	}
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
