@@ -717,10 +717,7 @@ func (f *fleet) sendCancel(ctx context.Context, p *portPlan) {
 		if st, err := f.status(ctx, p.workflowID); err == nil && (st.State.IsEnd() || st.State == porting.StateCancelRequested) {
 			return
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pollEvery):
-		}
+		retryPause(ctx)
 	}
 }
 
@@ -746,6 +743,7 @@ func (f *fleet) startPort(ctx context.Context, p *portPlan) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: start: %w", p.workflowID, err)
 		}
+		retryPause(ctx)
 	}
 	for {
 		var v porting.ValidationOutcome
@@ -759,6 +757,15 @@ func (f *fleet) startPort(ctx context.Context, p *portPlan) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: await-validation: %w", p.workflowID, err)
 		}
+		retryPause(ctx)
+	}
+}
+
+// retryPause spaces the retries of a call that failed (no worker or server to answer).
+func retryPause(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(pollEvery):
 	}
 }
 
@@ -820,10 +827,7 @@ func (f *fleet) awaitResult(ctx context.Context, p *portPlan) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: waiting for the result: %w", p.workflowID, err)
 		}
-		select {
-		case <-ctx.Done():
-		case <-time.After(pollEvery):
-		}
+		retryPause(ctx)
 	}
 }
 
@@ -904,14 +908,38 @@ func (f *fleet) snapshot(ctx context.Context) (snapshot, error) {
 	return s, nil
 }
 
-// awaitProvisioning waits until some group is being provisioned (ProvisionNumbers mid-flight).
+// awaitProvisioning waits until numbers are being added to an instance right now: a ProvisionNumbers
+// is unfinished and the count of numbers ports have added grew between two looks 50 ms apart (a
+// live attempt, not one a killed worker left behind, waiting for its heartbeat timeout).
 func (f *fleet) awaitProvisioning(ctx context.Context, within time.Duration) bool {
+	prev := -1
+	return poll(ctx, within, 50*time.Millisecond, func() bool {
+		var added int
+		if err := f.db.GetContext(ctx, &added, `SELECT count(*) FROM phone_numbers WHERE port_request IS NOT NULL`); err != nil {
+			return false
+		}
+		grew := prev >= 0 && added > prev
+		prev = added
+		if !grew {
+			return false
+		}
+		s, err := f.snapshot(ctx)
+		return err == nil && s.provisioningGroups > 0
+	})
+}
+
+// poll checks cond every interval until it holds (true) or within has passed (false): a
+// require.Eventually that does not fail the test, for conditions a test only prefers.
+func poll(ctx context.Context, within, every time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(within)
-	tick := time.NewTicker(50 * time.Millisecond)
+	tick := time.NewTicker(every)
 	defer tick.Stop()
-	for time.Now().Before(deadline) {
-		if s, err := f.snapshot(ctx); err == nil && s.provisioningGroups > 0 && s.numbersAdded > 0 {
+	for {
+		if cond() {
 			return true
+		}
+		if time.Now().After(deadline) {
+			return false
 		}
 		select {
 		case <-ctx.Done():
@@ -919,7 +947,6 @@ func (f *fleet) awaitProvisioning(ctx context.Context, within time.Duration) boo
 		case <-tick.C:
 		}
 	}
-	return false
 }
 
 // verify checks every port's end and what the database holds, and logs the counts.
