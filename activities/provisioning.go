@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/time/rate"
 
 	"github.com/contactcenter/numberporting/porting"
 )
@@ -148,7 +150,7 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 	progress := ProvisionProgress{Done: len(in.Numbers) - len(todo), Total: len(in.Numbers)}
 	for start := 0; start < len(todo); start += batch {
 		part := todo[start:min(start+batch, len(todo))]
-		if err := limiter.Wait(ctx); err != nil {
+		if err := waitHeartbeating(ctx, limiter, progress); err != nil {
 			return ProvisionResult{}, err
 		}
 		if _, err := a.DB.ExecContext(ctx, `
@@ -336,4 +338,28 @@ func (a *Activities) ReleaseNumbers(ctx context.Context, in NumbersInput) error 
 		}
 		return audit(ctx, tx, stepKey(in.WorkflowID, "release", in.Group), in.WorkflowID, "numbers_released", detail)
 	})
+}
+
+// waitHeartbeating waits for the instance API's rate limiter, heartbeating while it waits, so that a
+// long queue of provisioning on one instance is not taken for a dead worker.
+func waitHeartbeating(ctx context.Context, l *rate.Limiter, progress ProvisionProgress) error {
+	r := l.Reserve()
+	if !r.OK() {
+		return fmt.Errorf("instance API rate limiter refuses the request")
+	}
+	for delay := r.Delay(); delay > 0; delay = r.Delay() {
+		step := min(delay, 5*time.Second)
+		t := time.NewTimer(step)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			r.Cancel()
+			return ctx.Err()
+		case <-t.C:
+		}
+		if activity.IsActivity(ctx) {
+			activity.RecordHeartbeat(ctx, progress)
+		}
+	}
+	return nil
 }

@@ -33,8 +33,10 @@ func withDBActivity(ctx workflow.Context, summary string) workflow.Context {
 func withProvisioning(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Minute,
-		HeartbeatTimeout:    time.Minute,
-		RetryPolicy:         retryForever,
-		Summary:             summary,
+		// Provisioning heartbeats after every batch and while it waits for the instance API's rate
+		// limit, so a crashed worker's attempt is retried within 20 s.
+		HeartbeatTimeout: 20 * time.Second,
+		RetryPolicy:      retryForever,
+		Summary:          summary,
 	})
 }
