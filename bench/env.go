@@ -84,9 +84,13 @@ func freeHostPort() (string, error) {
 
 // newEnv builds the worker, starts the dev server with the contract's search attributes and creates
 // and migrates a fresh database on DATABASE_URL's server.
-func newEnv(ctx context.Context, temporalCLI string, devServerArgs ...string) (*env, error) {
+func newEnv(ctx context.Context, temporalCLI string, devServerArgs ...string) (_ *env, err error) {
 	e := &env{quiet: sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	var err error
+	defer func() {
+		if err != nil {
+			e.close()
+		}
+	}()
 	if e.root, err = moduleRoot(); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,7 @@ type loadSpec struct {
 	// query before each update). Without it the bench answers directly (direct driver).
 	Simulator bool
 	Poll      time.Duration // the simulator's pass interval (and the mirror's poll)
+	Timeout   time.Duration // the whole run (default 15 minutes)
 	// StopAt stops each port after this step ("awaiting_carrier": LOAs submitted, no carrier answer),
 	// leaving it open; "" runs it to completed.
 	StopAt string
@@ -74,7 +75,11 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	if spec.Poll == 0 {
 		spec.Poll = 250 * time.Millisecond
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	timeout := spec.Timeout
+	if timeout == 0 {
+		timeout = 15 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	simDone := make(chan struct{})
 	if spec.Simulator && spec.WorkflowType == porting.WorkflowPortIn {
@@ -82,7 +87,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		cfg.AcceptAfter, cfg.PortIn = spec.CarrierDelay, spec.PortAhead
 		cfg.SubmitLOAs, cfg.CustomerAfter, cfg.PortOuts = true, 0, false
 		cfg.Concurrency, cfg.Batch = max(n, 8), max(2*n, 200)
-		sim := &simulate.Simulator{Config: cfg, DB: e.db, Temporal: simulate.Client{C: e.client, Namespace: "default"},
+		sim := &simulate.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulate.Client{C: e.client, Namespace: "default"}, e},
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer func() { stopSim(); <-simDone }()
@@ -109,6 +114,9 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
+				if ctx.Err() != nil && firstErr == nil {
+					err = fmt.Errorf("%w (the run's %v ran out; is a port stuck? see its status)", err, timeout)
+				}
 				if firstErr == nil {
 					firstErr = fmt.Errorf("port %d (%s): %w", i, workflowID(spec, req), err)
 					cancel()
@@ -348,4 +356,38 @@ func (e *env) startFor(ctx context.Context, kind string, workers int, spec *load
 	}
 	spec.TaskQueue = baselineTaskQueue
 	return e.startWorkers(ctx, workers, baselineTaskQueue, e.benchBin, []string{"-baseline-worker"})
+}
+
+// raceGuard is the simulator's Temporal with one guard: while a port's LOA is being submitted (the
+// carrier outbox row of that LOA version is committed, but the workflow has not yet recorded the
+// submission: the group still shows awaiting_loa or loa_rejected with that version), its status is
+// reported as a transient error, so the simulator holds the port off and looks again, instead of
+// consuming the carrier's row as stale and never answering it. (The simulator's CarrierAnswer treats
+// "not awaiting the carrier" as stale; under load that window lasts seconds and ports stayed
+// awaiting_carrier forever.)
+type raceGuard struct {
+	simulate.Client
+	e *env
+}
+
+func (g raceGuard) Status(ctx context.Context, workflowID string) (porting.Status, error) {
+	st, err := g.Client.Status(ctx, workflowID)
+	if err != nil {
+		return st, err
+	}
+	for _, gr := range st.Groups {
+		if gr.State != porting.StateAwaitingLOA && gr.State != porting.StateLOARejected || gr.LOAVersion == 0 {
+			continue
+		}
+		var pending bool
+		err := g.e.db.GetContext(ctx, &pending, `SELECT EXISTS (SELECT 1 FROM carrier_submissions WHERE workflow_id = $1
+			AND "group" = $2 AND kind = 'port_request' AND loa_version = $3 AND consumed_at IS NULL)`, workflowID, gr.Group, gr.LOAVersion)
+		if err != nil {
+			return st, err
+		}
+		if pending {
+			return st, fmt.Errorf("%s: LOA v%d of %s is being submitted; the workflow has not recorded it yet", workflowID, gr.LOAVersion, gr.Group)
+		}
+	}
+	return st, nil
 }

@@ -15,8 +15,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -73,7 +75,9 @@ func main() {
 		fatal(err)
 		o.temporalCLI = filepath.Join(root, "bin", "temporal")
 	}
-	ctx := context.Background()
+	// Ctrl-C or SIGTERM stops the run and still stops its processes and drops its databases.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	switch {
 	case probe:
 		fatal(withEnv(ctx, o, func(e *env) error { return probeRun(ctx, e, o) }))
@@ -95,6 +99,7 @@ func withEnv(ctx context.Context, o options, fn func(*env) error) error {
 	return fn(e)
 }
 
+// fatal exits on an error; callers' deferred cleanups have run (the ones below main's own frame).
 func fatal(err error) {
 	if err == nil {
 		return
