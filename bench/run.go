@@ -357,9 +357,17 @@ func itemMemory(ctx context.Context, rep *report, e *env, o options) error {
 	}
 	mb := float64(rss) / 1024
 	rep.add("5", fmt.Sprintf("worker RSS with %d open ports awaiting their LOA", o.open), fmt.Sprintf("%.0f MB", mb), "≤ 300 MB", passIf(mb <= 300), "")
-	rep.note("Item 5: %d ports opened in %.0f s (%.1f/s); worker RSS %.0f MB at start, %.0f MB with them open (SDK defaults: sticky workflow cache of 10,000); Go runtime at its last GC: %s",
-		o.open, d.Seconds(), float64(o.open)/d.Seconds(), float64(rss0)/1024, mb, lastGC(procs[0].log))
+	rep.note("Item 5: %d ports opened in %.0f s (%.1f/s); worker RSS %.0f MB at start, %.0f MB with them open (workflow cache: %s); Go runtime at its last GC: %s",
+		o.open, d.Seconds(), float64(o.open)/d.Seconds(), float64(rss0)/1024, mb, cacheSetting(), lastGC(procs[0].log))
 	return nil
+}
+
+// cacheSetting says how big the worker's sticky workflow cache is (worker/main.go).
+func cacheSetting() string {
+	if v := os.Getenv("PORTING_WORKFLOW_CACHE_SIZE"); v != "" {
+		return "PORTING_WORKFLOW_CACHE_SIZE=" + v
+	}
+	return "the worker's default, PORTING_WORKFLOW_CACHE_SIZE unset"
 }
 
 var gcLine = regexp.MustCompile(`^gc \d+ .*?(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (\d+) MB stacks`)
