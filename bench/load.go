@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -41,7 +43,7 @@ type loadSpec struct {
 	// query before each update). Without it the bench answers directly (direct driver).
 	Simulator bool
 	Poll      time.Duration // the simulator's pass interval (and the mirror's poll)
-	Timeout   time.Duration // the whole run (default 15 minutes)
+	Timeout   time.Duration // the whole run (default 5 minutes)
 	// StopAt stops each port after this step ("awaiting_carrier": LOAs submitted, no carrier answer),
 	// leaving it open; "" runs it to completed.
 	StopAt string
@@ -77,7 +79,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	}
 	timeout := spec.Timeout
 	if timeout == 0 {
-		timeout = 15 * time.Minute
+		timeout = 5 * time.Minute
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -87,8 +89,13 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		cfg.AcceptAfter, cfg.PortIn = spec.CarrierDelay, spec.PortAhead
 		cfg.SubmitLOAs, cfg.CustomerAfter, cfg.PortOuts = true, 0, false
 		cfg.Concurrency, cfg.Batch = max(n, 8), max(2*n, 200)
+		var logw io.Writer = io.Discard
+		if f, err := os.OpenFile(filepath.Join(e.dir, "simulator.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+			defer f.Close()
+			logw = f
+		}
 		sim := &simulate.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulate.Client{C: e.client, Namespace: "default"}, e},
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+			Log: slog.New(slog.NewTextHandler(logw, nil))}
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer func() { stopSim(); <-simDone }()
 		go func() { defer close(simDone); _ = sim.Run(simCtx, spec.Poll) }()
@@ -368,6 +375,24 @@ func (e *env) startFor(ctx context.Context, kind string, workers int, spec *load
 type raceGuard struct {
 	simulate.Client
 	e *env
+}
+
+// Update resends a carrier acceptance whose port date the workflow found already past: under load an
+// update can wait longer than the port date is ahead (the simulator would consume its row on the
+// refusal and never answer again). The new date is as far ahead of the resend as the first was.
+func (g raceGuard) Update(ctx context.Context, workflowID, name string, arg any) (string, error) {
+	sent := time.Now()
+	out, err := g.Client.Update(ctx, workflowID, name, arg)
+	r, ok := arg.(porting.CarrierResponse)
+	for attempt := 0; err != nil && ok && name == porting.SignalCarrierResponse && r.Accepted && r.PortDate != nil &&
+		strings.Contains(err.Error(), "must be in the future") && attempt < 10; attempt++ {
+		ahead := r.PortDate.Sub(sent)
+		sent = time.Now()
+		date := sent.Add(ahead).Truncate(time.Second).In(r.PortDate.Location())
+		r.PortDate = &date
+		out, err = g.Client.Update(ctx, workflowID, name, r)
+	}
+	return out, err
 }
 
 func (g raceGuard) Status(ctx context.Context, workflowID string) (porting.Status, error) {

@@ -313,6 +313,16 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 	rep.add("2", "baseline (same activities, timers, updates; no work) per second", fmt.Sprintf("%.2f /s", median(bl)), "", "", listf(bl, "%.2f"))
 	r1 := ratios("portin1", "baseline")
 	rep.add("2", "ratio PortIn / baseline", fmt.Sprintf("%.2f", median(r1)), "≥ 0.7", passIf(median(r1) >= 0.7), listf(r1, "%.2f"))
+	cpuPerPort := func(key string) []float64 {
+		var out []float64
+		for _, lr := range runs[key] {
+			out = append(out, (lr.cpu.Server+lr.cpu.Workers).Seconds()/float64(o.n)*1000)
+		}
+		return out
+	}
+	cp, cb := median(cpuPerPort("portin1")), median(cpuPerPort("baseline"))
+	rep.add("2", "CPU per port, dev server + worker: baseline / PortIn", fmt.Sprintf("%.2f (%.0f / %.0f ms)", cb/cp, cb, cp), "", "",
+		"PortIn "+listf(cpuPerPort("portin1"), "%.0f")+" ms; baseline "+listf(cpuPerPort("baseline"), "%.0f")+" ms")
 	rep.add("6", fmt.Sprintf("PortIn completed per second, N = %d, 2 workers", o.n), fmt.Sprintf("%.2f /s", median(p2)), "", "", listf(p2, "%.2f"))
 	r2 := ratios("portin2", "portin1")
 	rep.add("6", "ratio 2 workers / 1 worker", fmt.Sprintf("%.2f", median(r2)), "(report)", "", listf(r2, "%.2f"))
