@@ -39,7 +39,12 @@ func loadHeld(ctx context.Context, q sqlx.QueryerContext, numbers []string) ([]h
 	err := sqlx.SelectContext(ctx, q, &held, `
 		SELECT e164, instance_arn, state, port_request, contact_flow FROM phone_numbers
 		WHERE e164 = ANY($1) AND state <> 'released'`, pq.Array(numbers))
-	sort.Slice(held, func(i, j int) bool { return indexOf(numbers, held[i].E164) < indexOf(numbers, held[j].E164) })
+	// In the order of the request (a map of positions: the lists hold up to thousands of numbers).
+	pos := make(map[string]int, len(numbers))
+	for i, n := range numbers {
+		pos[n] = i
+	}
+	sort.Slice(held, func(i, j int) bool { return pos[held[i].E164] < pos[held[j].E164] })
 	return held, err
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
@@ -35,4 +36,42 @@ func closeRecordedPort(ctx workflow.Context, workflowID string, end porting.Stat
 // awaitHandlers lets in-flight update handlers answer before the workflow closes.
 func awaitHandlers(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+}
+
+// upsertMissingIdentity publishes the attributes an operator finds a port by — kind, state,
+// instance, carriers, numbers — that the start did not already set (the starter sets them all; a
+// port started by another client must be findable as well). It issues no command when nothing is
+// missing: every upsert is a visibility write on the server.
+func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.State, instanceARN string, carriers, numbers []string) {
+	have := workflow.GetTypedSearchAttributes(ctx)
+	var missing []temporal.SearchAttributeUpdate
+	if _, ok := have.GetKeyword(porting.SearchPortKind); !ok {
+		missing = append(missing, porting.SearchPortKind.ValueSet(kind))
+	}
+	if _, ok := have.GetKeyword(porting.SearchPortState); !ok {
+		missing = append(missing, porting.SearchPortState.ValueSet(string(state)))
+	}
+	if _, ok := have.GetKeyword(porting.SearchInstanceArn); !ok {
+		missing = append(missing, porting.SearchInstanceArn.ValueSet(instanceARN))
+	}
+	if _, ok := have.GetKeywordList(porting.SearchCarrier); !ok {
+		missing = append(missing, porting.SearchCarrier.ValueSet(carriers))
+	}
+	if _, ok := have.GetKeywordList(porting.SearchPhoneNumbers); !ok {
+		missing = append(missing, porting.SearchPhoneNumbers.ValueSet(numbers))
+	}
+	if len(missing) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, missing...)
+	}
+}
+
+// memoMilestone reports whether a state change is worth rewriting the memo's summary for (each
+// memo upsert is a visibility write; the port date's changes are written where they happen).
+func memoMilestone(s porting.State) bool {
+	switch s {
+	case porting.StateAwaitingLOA, porting.StateAwaitingCostApproval, porting.StateCancelRequested,
+		porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch:
+		return true
+	}
+	return s.IsEnd()
 }

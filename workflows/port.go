@@ -305,7 +305,9 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	metrics.StateTransition(ctx, w.kind, w.state, s)
 	w.state = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
-	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+	if memoMilestone(s) {
+		_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+	}
 }
 
 // summary is the customer-facing one-line account of the port, kept in the workflow's memo.
@@ -354,21 +356,13 @@ func (w *port) note(ctx workflow.Context, s porting.State, note string) {
 func (w *port) upsertIdentity(ctx workflow.Context) {
 	numbers := make([]string, 0, len(w.req.Numbers))
 	carriers := []string{}
-	seen := map[string]bool{}
 	for _, n := range w.req.Numbers {
 		numbers = append(numbers, n.E164)
-		if !seen[n.Carrier] {
-			seen[n.Carrier] = true
+		if !contains(carriers, n.Carrier) {
 			carriers = append(carriers, n.Carrier)
 		}
 	}
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		porting.SearchPortKind.ValueSet(w.kind),
-		porting.SearchPortState.ValueSet(string(w.state)),
-		porting.SearchInstanceArn.ValueSet(w.req.InstanceARN),
-		porting.SearchCarrier.ValueSet(carriers),
-		porting.SearchPhoneNumbers.ValueSet(numbers),
-	)
+	upsertMissingIdentity(ctx, w.kind, w.state, w.req.InstanceARN, carriers, numbers)
 }
 
 // upsertPortDate publishes the earliest port date of the open groups.
@@ -384,6 +378,7 @@ func (w *port) upsertPortDate(ctx workflow.Context) {
 	}
 	w.searchPortDate = next
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortDate.ValueSet(next))
+	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
 }
 
 // notify puts a message in the outbox; its key makes a retry or replay send it once.

@@ -358,7 +358,9 @@ func (w *portOut) setState(ctx workflow.Context, s porting.State, note string) {
 	metrics.StateTransition(ctx, porting.KindPortOut, w.state, s)
 	w.state = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
-	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+	if memoMilestone(s) {
+		_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
+	}
 }
 
 // summary is the customer-facing one-line account of the port-out, kept in the workflow's memo.
@@ -381,13 +383,7 @@ func (w *portOut) note(ctx workflow.Context, s porting.State, note string) {
 // upsertIdentity publishes the attributes an operator searches by (the starter sets them at start
 // too, but a port-out started by another client must be findable as well).
 func (w *portOut) upsertIdentity(ctx workflow.Context) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx,
-		porting.SearchPortKind.ValueSet(porting.KindPortOut),
-		porting.SearchPortState.ValueSet(string(w.state)),
-		porting.SearchInstanceArn.ValueSet(w.req.InstanceARN),
-		porting.SearchCarrier.ValueSet([]string{w.req.WinningCarrier}),
-		porting.SearchPhoneNumbers.ValueSet(append([]string{}, w.req.Numbers...)),
-	)
+	upsertMissingIdentity(ctx, porting.KindPortOut, w.state, w.req.InstanceARN, []string{w.req.WinningCarrier}, append([]string{}, w.req.Numbers...))
 }
 
 // upsertPortDate publishes the approved release time.
@@ -397,6 +393,7 @@ func (w *portOut) upsertPortDate(ctx workflow.Context) {
 	}
 	w.searchPortDate = *w.releaseAt
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortDate.ValueSet(*w.releaseAt))
+	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
 }
 
 // notify puts a message in the outbox; its key makes a retry or replay send it once.

@@ -24,6 +24,9 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/porting?sslmode=disable"
 // EnvURL names the environment variable holding the database URL.
 const EnvURL = "DATABASE_URL"
 
+// MaxIdleConns is how many idle Postgres connections a process keeps for its activities.
+const MaxIdleConns = 16
+
 // Open makes sure the database exists, migrates it and opens it.
 func Open(ctx context.Context, dbURL string) (*sqlx.DB, error) {
 	if err := EnsureDatabase(ctx, dbURL); err != nil {
@@ -37,6 +40,10 @@ func Open(ctx context.Context, dbURL string) (*sqlx.DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)
 	}
+	// A worker runs many short activities at once: keep connections for them instead of opening
+	// one per activity (database/sql keeps only 2 idle by default).
+	db.SetMaxIdleConns(MaxIdleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }
 
