@@ -52,6 +52,18 @@ var (
 	SearchPortDate     = temporal.NewSearchAttributeKeyTime("PortDate")
 )
 
+// MaxIndexedNumbers bounds the PhoneNumbers search attribute: the server refuses a value over 2 KB,
+// so a bulk request indexes its first 100 numbers (its status and the database hold them all).
+const MaxIndexedNumbers = 100
+
+// IndexedNumbers is what a port publishes in PhoneNumbers: at most MaxIndexedNumbers numbers.
+func IndexedNumbers(numbers []string) []string {
+	if len(numbers) > MaxIndexedNumbers {
+		return numbers[:MaxIndexedNumbers]
+	}
+	return numbers
+}
+
 // SearchAttributeTypes lists the custom search attributes with the type names the Temporal CLI's
 // `--search-attribute Name=Type` flag and the dev-server options take.
 var SearchAttributeTypes = [][2]string{

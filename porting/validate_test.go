@@ -1,6 +1,8 @@
 package porting
 
 import (
+	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -86,4 +88,17 @@ func TestValidateCarrierResponse(t *testing.T) {
 	require.ErrorContains(t, ValidateCarrierResponse(CarrierResponse{Group: "g", Accepted: true, PortDate: &past}, now), "port_date: must be in the future")
 	require.ErrorContains(t, ValidateCarrierResponse(CarrierResponse{Group: "g"}, now), "reason: is required")
 	require.NoError(t, ValidateCarrierResponse(CarrierResponse{Group: "g", ReasonCode: "6D"}, now))
+}
+
+func TestIndexedNumbersStayUnderTheServersLimit(t *testing.T) {
+	numbers := make([]string, 1000)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("+1415555%04d", i)
+	}
+	got := IndexedNumbers(numbers)
+	require.Len(t, got, MaxIndexedNumbers)
+	b, err := json.Marshal(got)
+	require.NoError(t, err)
+	require.Less(t, len(b), 2048, "the server refuses a search attribute value over 2 KB")
+	require.Equal(t, numbers[:2], IndexedNumbers(numbers[:2]))
 }

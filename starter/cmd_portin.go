@@ -100,7 +100,7 @@ func startOptions(p portStart) client.StartWorkflowOptions {
 			porting.SearchPortState.ValueSet(string(porting.StateValidating)),
 			porting.SearchInstanceArn.ValueSet(p.instanceARN),
 			porting.SearchCarrier.ValueSet(p.carriers),
-			porting.SearchPhoneNumbers.ValueSet(p.numbers),
+			porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(p.numbers)),
 		),
 	}
 }

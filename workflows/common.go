@@ -58,7 +58,7 @@ func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.Stat
 		missing = append(missing, porting.SearchCarrier.ValueSet(carriers))
 	}
 	if _, ok := have.GetKeywordList(porting.SearchPhoneNumbers); !ok {
-		missing = append(missing, porting.SearchPhoneNumbers.ValueSet(numbers))
+		missing = append(missing, porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(numbers)))
 	}
 	if len(missing) > 0 {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, missing...)
