@@ -177,7 +177,7 @@ func startOptions(id, taskQueue string, req porting.PortInRequest) client.StartW
 			porting.SearchPortState.ValueSet(string(porting.StateValidating)),
 			porting.SearchInstanceArn.ValueSet(req.InstanceARN),
 			porting.SearchCarrier.ValueSet(carriers),
-			porting.SearchPhoneNumbers.ValueSet(numbers),
+			porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(numbers)),
 		),
 	}
 }
