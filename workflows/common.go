@@ -75,3 +75,22 @@ func memoMilestone(s porting.State) bool {
 	}
 	return s.IsEnd()
 }
+
+// registerStatusAndValidation registers the status query and the await-validation update every port
+// workflow has: status answers the query; validated reports whether validation is done and its outcome.
+func registerStatusAndValidation(ctx workflow.Context, statusDescription, validationDescription string,
+	status func() porting.Status, validated func() (bool, porting.ValidationOutcome)) error {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
+		return status(), nil
+	}, workflow.QueryHandlerOptions{Description: statusDescription}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, porting.UpdateAwaitValidation,
+		func(ctx workflow.Context) (porting.ValidationOutcome, error) {
+			if err := workflow.Await(ctx, func() bool { done, _ := validated(); return done }); err != nil {
+				return porting.ValidationOutcome{}, err
+			}
+			_, outcome := validated()
+			return outcome, nil
+		}, workflow.UpdateHandlerOptions{Description: validationDescription})
+}

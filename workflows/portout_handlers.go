@@ -17,18 +17,10 @@ const ErrOwnershipMismatch = "OwnershipMismatch"
 // update. A signal and its update share one validator: the update is refused with the validator's
 // message; the signal is recorded in the history as ignored with the same message.
 func (w *portOut) setup(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
-		return w.status(), nil
-	}, workflow.QueryHandlerOptions{Description: "The port-out's state, numbers, winning carrier, release time, next deadline and history"}); err != nil {
-		return err
-	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.UpdateAwaitValidation,
-		func(ctx workflow.Context) (porting.ValidationOutcome, error) {
-			if err := workflow.Await(ctx, func() bool { return w.validated }); err != nil {
-				return porting.ValidationOutcome{}, err
-			}
-			return w.validation, nil
-		}, workflow.UpdateHandlerOptions{Description: "Waits until the request has been validated and its numbers locked, and tells whether it was accepted"}); err != nil {
+	if err := registerStatusAndValidation(ctx,
+		"The port-out's state, numbers, winning carrier, release time, next deadline and history",
+		"Waits until the request has been validated and its numbers locked, and tells whether it was accepted",
+		w.status, func() (bool, porting.ValidationOutcome) { return w.validated, w.validation }); err != nil {
 		return err
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalWinningCarrierRequest,
