@@ -159,37 +159,7 @@ func startWorker(ctx context.Context, t *testing.T, bin string, env []string, c 
 // and stderr).
 func startWorkerLogged(ctx context.Context, t *testing.T, bin string, env []string, c client.Client) string {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "worker.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin)
-	cmd.Env = binaryEnv(env)
-	cmd.Stdout = logFile
-	cmd.Stderr = logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("e2e: starting the worker: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Logf("e2e: worker exited: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Log("e2e: worker did not stop within 30s of SIGTERM; killing it")
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("worker log (tail):\n%s", tail(logPath, 60))
-		}
-	})
+	logPath, exited := runSupervised(t, "worker", 30*time.Second, binaryEnv(env), bin)
 
 	// Ready when the server sees a poller on the workflow task queue; fail fast if the worker died.
 	deadline := time.Now().Add(time.Minute)
@@ -204,9 +174,8 @@ func startWorkerLogged(ctx context.Context, t *testing.T, bin string, env []stri
 			t.Fatalf("e2e: the worker does not poll task queue %s after a minute (last error: %v)\n%s", porting.TaskQueue, err, tail(logPath, 60))
 		}
 		select {
-		case err := <-done:
-			done <- err // for the cleanup
-			t.Fatalf("e2e: the worker exited at start: %v\n%s", err, tail(logPath, 60))
+		case <-exited:
+			t.Fatalf("e2e: the worker exited at start\n%s", tail(logPath, 60))
 		case <-ctx.Done():
 			t.Fatalf("e2e: waiting for the worker: %v", ctx.Err())
 		case <-tick.C:
@@ -301,4 +270,44 @@ func writeFile(t *testing.T, name, content string) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// runSupervised starts a binary of the product with its output in a log file and stops it at
+// cleanup: SIGTERM, then SIGKILL after stopWithin; the log's tail is printed when the test failed.
+// It returns the log's path and a channel closed when the process exits.
+func runSupervised(t *testing.T, name string, stopWithin time.Duration, env []string, bin string, args ...string) (string, <-chan struct{}) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), name+".log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("e2e: starting the %s: %v", name, err)
+	}
+	exited := make(chan struct{})
+	var exitErr error
+	go func() { exitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(stopWithin):
+			t.Logf("e2e: %s did not stop within %s of SIGTERM; killing it", name, stopWithin)
+			_ = cmd.Process.Kill()
+			<-exited
+		}
+		if exitErr != nil {
+			t.Logf("e2e: %s exited: %v", name, exitErr)
+		}
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("%s log (tail):\n%s", name, tail(logPath, 60))
+		}
+	})
+	return logPath, exited
 }

@@ -3,10 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,32 +18,7 @@ import (
 // returns the path of its log; at cleanup it gets SIGTERM (it stops at once), then SIGKILL.
 func startSimulator(t *testing.T, s starter, args ...string) string {
 	t.Helper()
-	logPath := filepath.Join(t.TempDir(), "simulator.log")
-	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(s.bin, append([]string{"simulate-carrier"}, args...)...)
-	cmd.Env = binaryEnv(s.env)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Logf("e2e: simulator exited: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Log("e2e: simulator did not stop within 15s of SIGTERM; killing it")
-			_ = cmd.Process.Kill()
-			<-done
-		}
-		logFile.Close()
-		if t.Failed() {
-			t.Logf("simulator log (tail):\n%s", tail(logPath, 60))
-		}
-	})
+	logPath, _ := runSupervised(t, "simulator", 15*time.Second, binaryEnv(s.env), s.bin, append([]string{"simulate-carrier"}, args...)...)
 	return logPath
 }
 
