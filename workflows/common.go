@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"errors"
+	"fmt"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -93,4 +96,19 @@ func registerStatusAndValidation(ctx workflow.Context, statusDescription, valida
 			_, outcome := validated()
 			return outcome, nil
 		}, workflow.UpdateHandlerOptions{Description: validationDescription})
+}
+
+// validateCancel is every port's cancel validator: the payload's own rules, then a cancellation
+// already under way (pending), then the workflow's own reason it can no longer be cancelled.
+func validateCancel(in porting.Cancel, requestID string, pending *porting.Cancel, refusal func() string) error {
+	if err := porting.ValidateCancel(in); err != nil {
+		return err
+	}
+	if pending != nil {
+		return fmt.Errorf("request %s is already being cancelled (by %s: %s)", requestID, pending.By, pending.Reason)
+	}
+	if why := refusal(); why != "" {
+		return errors.New(why)
+	}
+	return nil
 }

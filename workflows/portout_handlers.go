@@ -123,16 +123,7 @@ func (w *portOut) validateCarrierRequest(ctx workflow.Context, in porting.Winnin
 }
 
 func (w *portOut) validateCancel(in porting.Cancel) error {
-	if err := porting.ValidateCancel(in); err != nil {
-		return err
-	}
-	if w.cancel != nil {
-		return fmt.Errorf("request %s is already being cancelled (by %s: %s)", w.req.RequestID, w.cancel.By, w.cancel.Reason)
-	}
-	if why := w.cancelRefusal(); why != "" {
-		return fmt.Errorf("%s", why)
-	}
-	return nil
+	return validateCancel(in, w.req.RequestID, w.cancel, w.cancelRefusal)
 }
 
 // cancelRefusal says why the request can no longer be cancelled, or "" when it can: once the
