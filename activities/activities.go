@@ -101,6 +101,9 @@ type CarrierCancelInput struct {
 	Carrier    string   `json:"carrier"`
 	Numbers    []string `json:"numbers"`
 	Reason     string   `json:"reason"`
+	// Round counts the cancellations of the group sent to the carrier (0 and 1: the first): a carrier
+	// that refused one gets the next as a new outbox row.
+	Round int `json:"round,omitempty"`
 }
 
 // Notification is one message to the customer, the carrier or operators, put in the outbox.
@@ -129,6 +132,9 @@ type NumbersInput struct {
 	ContactFlow string               `json:"contact_flow,omitempty"`
 	Numbers     []porting.PortNumber `json:"numbers"`
 	Reason      string               `json:"reason,omitempty"`
+	// Round counts the group's provisionings (0 and 1: the first): numbers released when the port
+	// date moved weeks later are provisioned again in a new round, with its own audit rows.
+	Round int `json:"round,omitempty"`
 }
 
 // ProvisionResult tells what provisioning did.

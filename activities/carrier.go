@@ -152,7 +152,7 @@ func (a *Activities) SubmitCarrierCancel(ctx context.Context, in CarrierCancelIn
 	case in.Carrier == "":
 		return SubmissionReceipt{}, invalidInput("carrier", "is required")
 	}
-	key := stepKey(in.WorkflowID, in.Group, "cancel")
+	key := CarrierCancelKey(in.WorkflowID, in.Group, in.Round)
 	var receipt SubmissionReceipt
 	err := inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
 		numbers, err := groupNumbers(ctx, tx, in.WorkflowID, in.Group, in.Numbers)
@@ -176,14 +176,29 @@ func (a *Activities) SubmitCarrierCancel(ctx context.Context, in CarrierCancelIn
 			return err
 		}
 		receipt.SubmissionID = id
-		return audit(ctx, tx, stepKey(in.WorkflowID, "carrier-cancel", in.Group), in.WorkflowID, "carrier_cancel_submitted", map[string]any{
-			"group": in.Group, "carrier": in.Carrier, "submission_id": id, "numbers": numbers, "reason": in.Reason,
+		return audit(ctx, tx, roundKey(stepKey(in.WorkflowID, "carrier-cancel", in.Group), in.Round), in.WorkflowID, "carrier_cancel_submitted", map[string]any{
+			"group": in.Group, "carrier": in.Carrier, "submission_id": id, "numbers": numbers, "reason": in.Reason, "round": max(in.Round, 1),
 		})
 	})
 	if err != nil {
 		return SubmissionReceipt{}, err
 	}
 	return receipt, nil
+}
+
+// CarrierCancelKey is the carrier outbox's idempotency key of a group's cancellation round: the
+// first round keeps the key "<workflow>/<group>/cancel" it always had; later rounds (after the carrier
+// refused one) add "/<round>", so each is a row of its own.
+func CarrierCancelKey(workflowID, group string, round int) string {
+	return roundKey(stepKey(workflowID, group, "cancel"), round)
+}
+
+// roundKey adds a round to an idempotency key from the second round on.
+func roundKey(key string, round int) string {
+	if round <= 1 {
+		return key
+	}
+	return key + "/" + strconv.Itoa(round)
 }
 
 // groupNumbers is given, or else the group's active numbers recorded for the port.

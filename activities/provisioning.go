@@ -121,7 +121,7 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 				RETURNING phone_number_limit`, in.InstanceARN, len(numbers)); err != nil {
 				return err
 			}
-			return audit(ctx, tx, stepKey(in.WorkflowID, "limit-increase", in.Group), in.WorkflowID, "phone_number_limit_raised",
+			return audit(ctx, tx, roundKey(stepKey(in.WorkflowID, "limit-increase", in.Group), in.Round), in.WorkflowID, "phone_number_limit_raised",
 				map[string]any{"group": in.Group, "instance_arn": in.InstanceARN, "amount": len(numbers), "phone_number_limit": limit})
 		}
 		return nil
@@ -194,7 +194,7 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 			in.WorkflowID, in.Group, pq.Array(numbers), porting.StateProvisioned); err != nil {
 			return err
 		}
-		return audit(ctx, tx, stepKey(in.WorkflowID, "provision", in.Group), in.WorkflowID, "numbers_provisioned", map[string]any{
+		return audit(ctx, tx, roundKey(stepKey(in.WorkflowID, "provision", in.Group), in.Round), in.WorkflowID, "numbers_provisioned", map[string]any{
 			"group": in.Group, "instance_arn": in.InstanceARN, "contact_flow": flow, "numbers": numbers,
 		})
 	})
@@ -341,7 +341,7 @@ func (a *Activities) ReleaseNumbers(ctx context.Context, in NumbersInput) error 
 		if len(released) == 0 && len(inc) == 0 {
 			return nil // nothing left to undo: a rerun
 		}
-		return audit(ctx, tx, stepKey(in.WorkflowID, "release", in.Group), in.WorkflowID, "numbers_released", detail)
+		return audit(ctx, tx, roundKey(stepKey(in.WorkflowID, "release", in.Group), in.Round), in.WorkflowID, "numbers_released", detail)
 	})
 }
 

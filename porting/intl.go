@@ -60,6 +60,9 @@ type IntlDeadlines struct {
 	PortabilityEscalationBusinessDays int `json:"portability_escalation_business_days,omitempty"`
 	AcceptanceReminderBusinessDays    int `json:"acceptance_reminder_business_days,omitempty"`
 	AcceptanceEscalationBusinessDays  int `json:"acceptance_escalation_business_days,omitempty"`
+	// PortabilityExpiryBusinessDays: without the partner carriers' answer for this long, the request
+	// ends (the customer and operations are told) instead of escalating forever.
+	PortabilityExpiryBusinessDays int `json:"portability_expiry_business_days,omitempty"`
 }
 
 // Default international periods (DESIGN §4).
@@ -67,6 +70,7 @@ const (
 	DefaultPortabilityEscalationBusinessDays = 5
 	DefaultAcceptanceReminderBusinessDays    = 5
 	DefaultAcceptanceEscalationBusinessDays  = 15
+	DefaultPortabilityExpiryBusinessDays     = 20
 )
 
 // WithDefaults fills zero periods with the defaults.
@@ -84,6 +88,9 @@ func (d *IntlDeadlines) WithDefaults() IntlDeadlines {
 	}
 	if out.AcceptanceEscalationBusinessDays <= 0 {
 		out.AcceptanceEscalationBusinessDays = DefaultAcceptanceEscalationBusinessDays
+	}
+	if out.PortabilityExpiryBusinessDays <= 0 {
+		out.PortabilityExpiryBusinessDays = DefaultPortabilityExpiryBusinessDays
 	}
 	return out
 }

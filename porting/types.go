@@ -41,6 +41,15 @@ type Deadlines struct {
 	LOAReminderBusinessDays int `json:"loa_reminder_business_days,omitempty"`
 	// CustomerSilenceDays: calendar days without an LOA after which the group expires.
 	CustomerSilenceDays int `json:"customer_silence_days,omitempty"`
+	// CarrierSilenceBusinessDays: business days without the carrier's answer to a submitted LOA after
+	// which the group expires (the carrier is told to cancel, the customer and operations are told).
+	CarrierSilenceBusinessDays int `json:"carrier_silence_business_days,omitempty"`
+	// ProvisioningRetrySeconds: while provisioning is blocked by a condition that can heal (an
+	// unpublished contact flow, Postgres down), it is tried again this often until the port date.
+	ProvisioningRetrySeconds int `json:"provisioning_retry_seconds,omitempty"`
+	// VerificationAttempts: how many times the test call is placed (ProvisioningRetrySeconds apart)
+	// before the group fails with its numbers kept live.
+	VerificationAttempts int `json:"verification_attempts,omitempty"`
 }
 
 // Default deadlines (DESIGN §4).
@@ -48,6 +57,9 @@ const (
 	DefaultCarrierReminderBusinessDays = 5
 	DefaultLOAReminderBusinessDays     = 3
 	DefaultCustomerSilenceDays         = 30
+	DefaultCarrierSilenceBusinessDays  = 30
+	DefaultProvisioningRetrySeconds    = 1800
+	DefaultVerificationAttempts        = 3
 )
 
 // WithDefaults fills zero periods with the defaults.
@@ -64,6 +76,15 @@ func (d *Deadlines) WithDefaults() Deadlines {
 	}
 	if out.CustomerSilenceDays <= 0 {
 		out.CustomerSilenceDays = DefaultCustomerSilenceDays
+	}
+	if out.CarrierSilenceBusinessDays <= 0 {
+		out.CarrierSilenceBusinessDays = DefaultCarrierSilenceBusinessDays
+	}
+	if out.ProvisioningRetrySeconds <= 0 {
+		out.ProvisioningRetrySeconds = DefaultProvisioningRetrySeconds
+	}
+	if out.VerificationAttempts <= 0 {
+		out.VerificationAttempts = DefaultVerificationAttempts
 	}
 	return out
 }
@@ -115,6 +136,8 @@ type Status struct {
 	TimeZone         string         `json:"time_zone,omitempty"`
 	InstanceARN      string         `json:"instance_arn,omitempty"`
 	History          []HistoryEntry `json:"history"`
+	// Ignored counts the signals the port could not take; the history lists the first ones only.
+	Ignored int `json:"ignored_signals,omitempty"`
 }
 
 // NumberStatus is one number's state in the status query.

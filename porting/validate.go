@@ -160,7 +160,8 @@ func checkDeadlines(p *problems, d *Deadlines) {
 	if d == nil {
 		return
 	}
-	if d.CarrierReminderBusinessDays < 0 || d.LOAReminderBusinessDays < 0 || d.CustomerSilenceDays < 0 {
+	if d.CarrierReminderBusinessDays < 0 || d.LOAReminderBusinessDays < 0 || d.CustomerSilenceDays < 0 ||
+		d.CarrierSilenceBusinessDays < 0 || d.ProvisioningRetrySeconds < 0 || d.VerificationAttempts < 0 {
 		p.add("deadlines", "periods must not be negative")
 	}
 }

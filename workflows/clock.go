@@ -23,6 +23,14 @@ func (c businessClock) addBusinessDays(ctx workflow.Context, t time.Time, n int)
 	return out.In(c.cal.Location())
 }
 
+// local is t in the calendar's time zone (t itself before the calendar is known).
+func (c businessClock) local(t time.Time) time.Time {
+	if c.cal == nil {
+		return t
+	}
+	return t.In(c.cal.Location())
+}
+
 func (c businessClock) provisioningTime(ctx workflow.Context, portDate time.Time) time.Time {
 	return c.addBusinessDays(ctx, portDate, -1)
 }

@@ -1,7 +1,9 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -16,13 +18,37 @@ import (
 // one business day before in that country's calendar. Once the carrier holds the request, a
 // cancellation is a request to the carrier that it must confirm.
 func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRequest) (porting.PortResult, error) {
-	normalized, invalid := porting.ValidateInternationalPortIn(req, workflow.Now(ctx))
-	if invalid == nil {
-		req = normalized
+	v := portVersion(ctx)
+	var invalid error
+	if v < versionFailurePaths {
+		normalized, err := porting.ValidateInternationalPortIn(req, workflow.Now(ctx))
+		if err == nil {
+			req = normalized
+		}
+		invalid = err
+	} else {
+		// Validation reads library data (numbering plans, countries) that an upgrade may change: its
+		// outcome is recorded once, so a running port replays with the request it was accepted with.
+		now := workflow.Now(ctx)
+		var out intlValidated
+		if err := workflow.SideEffect(ctx, func(workflow.Context) interface{} {
+			normalized, err := porting.ValidateInternationalPortIn(req, now)
+			if err != nil {
+				return intlValidated{Problem: err.Error()}
+			}
+			return intlValidated{Request: &normalized}
+		}).Get(&out); err != nil {
+			return porting.PortResult{}, err
+		}
+		if out.Problem != "" {
+			invalid = errors.New(out.Problem)
+		} else {
+			req = *out.Request
+		}
 	}
 	p := &intlPortIn{req: req, invalid: invalid}
 	d := req.Deadlines.WithDefaults()
-	w := newPort(ctx, porting.KindInternationalPortIn, p, rules{
+	w := newPort(ctx, v, porting.KindInternationalPortIn, p, rules{
 		groupName: func(porting.PortNumber) string { return porting.IntlGroup },
 		carrierFollowUps: []followUp{
 			{businessDays: d.AcceptanceReminderBusinessDays, kind: "acceptance_reminder", recipient: activities.RecipientCarrier},
@@ -33,6 +59,12 @@ func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRe
 	}, p.portInShape(d))
 	w.loaDefaults = porting.LOA{AccountNumber: req.CarrierAccountNumber, PIN: req.PIN, BillingTelephoneNumber: req.BillingTelephoneNumber}
 	return runPort(ctx, w)
+}
+
+// intlValidated is the recorded outcome of an international request's validation.
+type intlValidated struct {
+	Problem string                              `json:"problem,omitempty"`
+	Request *porting.InternationalPortInRequest `json:"request,omitempty"`
 }
 
 // intlPortIn is the international process.
@@ -82,9 +114,20 @@ func (p *intlPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting
 	}
 
 	at := workflow.Now(ctx)
+	var expiry time.Time
+	if w.v >= versionFailurePaths {
+		expiry = w.clock.addBusinessDays(ctx, at, p.d.PortabilityExpiryBusinessDays)
+	}
 	for n := 1; p.pendingPortability == nil; n++ {
 		at = w.clock.addBusinessDays(ctx, at, p.d.PortabilityEscalationBusinessDays)
+		expiring := !expiry.IsZero() && !expiry.After(at)
+		if expiring {
+			at = expiry
+		}
 		w.nextDeadline, w.nextDeadlineKind = at, "portability_escalation"
+		if expiring {
+			w.nextDeadlineKind = "portability_expiry"
+		}
 		got, err := awaitUntil(ctx, at, "portability answer", func() bool { return p.pendingPortability != nil || w.cancel != nil })
 		if err != nil {
 			return nil, porting.StateFailed, err.Error()
@@ -94,6 +137,16 @@ func (p *intlPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting
 		}
 		if got {
 			break
+		}
+		if expiring {
+			w.clearRequestDeadline()
+			reason := fmt.Sprintf("expired: the partner carriers did not answer the portability check within %d business days", p.d.PortabilityExpiryBusinessDays)
+			w.notify(ctx, activities.Notification{
+				Key: "portability-expired", Kind: "portability_expired", Recipient: activities.RecipientOperations,
+				Subject: "Portability check of " + w.req.RequestID + " expired",
+				Body:    fmt.Sprintf("The partner carriers never answered the portability check of %s (%s); the request was closed. Nothing was sent to a carrier.", w.req.RequestID, p.req.Country),
+			})
+			return nil, porting.StateCancelled, reason + "; nothing was sent to a carrier and the numbers stay where they are"
 		}
 		days := n * p.d.PortabilityEscalationBusinessDays
 		w.note(ctx, w.state, fmt.Sprintf("no portability answer from the partner carriers after %d business days; escalated", days))
@@ -186,7 +239,7 @@ func (p *intlPortIn) awaitCostApproval(ctx workflow.Context, w *port, portable [
 			w.notify(ctx, activities.Notification{
 				Key: fmt.Sprintf("cost-approval-reminder/%d", n), Kind: "cost_approval_reminder", Recipient: activities.RecipientCustomer,
 				Subject: "Reminder: please approve the cost of porting " + w.req.RequestID,
-				Body:    fmt.Sprintf("Porting costs %s; the request closes on %s without your approval.", cost, expiry.Format("Mon 2 Jan 2006")),
+				Body:    fmt.Sprintf("Porting costs %s; the request closes on %s without your approval.", cost, w.localDay(expiry)),
 			})
 		}
 	}
@@ -196,7 +249,7 @@ func (p *intlPortIn) awaitCostApproval(ctx workflow.Context, w *port, portable [
 func (p *intlPortIn) setup(ctx workflow.Context, w *port) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalPortabilityResult,
 		func(ctx workflow.Context, in porting.PortabilityResult) (string, error) {
-			p.pendingPortability = &in
+			p.takePortability(ctx, w, in)
 			_ = workflow.Await(ctx, func() bool { return w.state != porting.StateAwaitingPortability })
 			return p.describe(w), nil
 		}, workflow.UpdateHandlerOptions{
@@ -207,7 +260,7 @@ func (p *intlPortIn) setup(ctx workflow.Context, w *port) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalApproveCost,
 		func(ctx workflow.Context, in porting.ApproveCost) (string, error) {
-			p.pendingCost = &in
+			p.takeCost(ctx, w, in)
 			_ = workflow.Await(ctx, func() bool { return w.state != porting.StateAwaitingCostApproval })
 			return p.describe(w), nil
 		}, workflow.UpdateHandlerOptions{
@@ -220,17 +273,35 @@ func (p *intlPortIn) setup(ctx workflow.Context, w *port) error {
 		if err := p.validatePortability(w, in); err != nil {
 			return err
 		}
-		p.pendingPortability = &in
+		p.takePortability(ctx, w, in)
 		return nil
 	})
 	listen(ctx, w, porting.SignalApproveCost, func(ctx workflow.Context, in porting.ApproveCost) error {
 		if err := p.validateCost(w, in); err != nil {
 			return err
 		}
-		p.pendingCost = &in
+		p.takeCost(ctx, w, in)
 		return nil
 	})
 	return nil
+}
+
+// takePortability hands the partner carriers' answer to the process. Two answers before the first
+// was taken: the later one is the correction, and the history says it replaced the earlier.
+func (p *intlPortIn) takePortability(ctx workflow.Context, w *port, in porting.PortabilityResult) {
+	if p.pendingPortability != nil {
+		w.note(ctx, w.state, "a later portability answer arrived before the earlier one was taken; the later one is used")
+	}
+	p.pendingPortability = &in
+}
+
+// takeCost hands the customer's cost decision to the process; a later decision replaces an earlier
+// one not yet taken, and the history says so.
+func (p *intlPortIn) takeCost(ctx workflow.Context, w *port, in porting.ApproveCost) {
+	if p.pendingCost != nil {
+		w.note(ctx, w.state, fmt.Sprintf("a later cost decision by %s arrived before the earlier one was taken; the later one is used", in.By))
+	}
+	p.pendingCost = &in
 }
 
 func (p *intlPortIn) validatePortability(w *port, in porting.PortabilityResult) error {
@@ -240,7 +311,7 @@ func (p *intlPortIn) validatePortability(w *port, in porting.PortabilityResult) 
 	if w.state != porting.StateAwaitingPortability || w.cancel != nil {
 		return fmt.Errorf("request %s is %s, not awaiting a portability answer", w.req.RequestID, w.state)
 	}
-	if p.pendingPortability != nil {
+	if p.pendingPortability != nil && w.v < versionFailurePaths {
 		return fmt.Errorf("request %s: a portability answer is already being processed", w.req.RequestID)
 	}
 	for i, n := range in.Numbers {
@@ -258,7 +329,7 @@ func (p *intlPortIn) validateCost(w *port, in porting.ApproveCost) error {
 	if w.state != porting.StateAwaitingCostApproval || w.cancel != nil {
 		return fmt.Errorf("request %s is %s, not awaiting a cost approval", w.req.RequestID, w.state)
 	}
-	if p.pendingCost != nil {
+	if p.pendingCost != nil && w.v < versionFailurePaths {
 		return fmt.Errorf("request %s: a cost decision is already being processed", w.req.RequestID)
 	}
 	return nil

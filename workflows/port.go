@@ -40,6 +40,7 @@ type process interface {
 // port is the state of one port-in workflow (US/Canada or international). Handlers and the group
 // coroutines share it; the workflow runs one coroutine at a time, so no locking is needed.
 type port struct {
+	v          workflow.Version // the command sequence this port runs (versions.go)
 	kind       string
 	proc       process
 	rules      rules
@@ -63,6 +64,7 @@ type port struct {
 	loaDefaults porting.LOA // what the request itself says about the account (international)
 
 	searchPortDate time.Time
+	ignoredSignals int // signals the state could not take; only the first maxIgnoredNotes are listed in the history
 
 	// The request's own deadline before its groups exist (international portability and cost).
 	nextDeadline     time.Time
@@ -97,8 +99,9 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 	return w.run(work)
 }
 
-func newPort(ctx workflow.Context, kind string, proc process, r rules, req porting.PortInRequest) *port {
+func newPort(ctx workflow.Context, v workflow.Version, kind string, proc process, r rules, req porting.PortInRequest) *port {
 	return &port{
+		v:          v,
 		kind:       kind,
 		proc:       proc,
 		rules:      r,
@@ -321,7 +324,7 @@ func (w *port) summary() string {
 	}
 	out := fmt.Sprintf("%s of %d number(s) from %s to %s: %s", what, len(w.req.Numbers), strings.Join(carriers, ", "), w.req.InstanceARN, w.state)
 	if !w.searchPortDate.IsZero() && w.clock.cal != nil {
-		out += "; port date " + w.searchPortDate.In(w.clock.cal.Location()).Format("Mon 2 Jan 2006 15:04 MST")
+		out += "; port date " + w.clock.local(w.searchPortDate).Format("Mon 2 Jan 2006 15:04 MST")
 	}
 	if w.reason != "" && w.state.IsEnd() {
 		out += " (" + w.reason + ")"
@@ -336,6 +339,12 @@ func (w *port) label() string {
 	}
 	return "Port-in"
 }
+
+// localTime formats t in the port's time zone (RFC 3339 with its offset), for people.
+func (w *port) localTime(t time.Time) string { return w.clock.local(t).Format(time.RFC3339) }
+
+// localDay formats t's day in the port's time zone, for people.
+func (w *port) localDay(t time.Time) string { return w.clock.local(t).Format("Mon 2 Jan 2006") }
 
 func contains(list []string, s string) bool {
 	for _, v := range list {
@@ -484,6 +493,7 @@ func (w *port) status() porting.Status {
 		TimeZone:    w.tz,
 		InstanceARN: w.req.InstanceARN,
 		History:     w.history,
+		Ignored:     w.ignoredSignals,
 	}
 	next, nextKind := w.nextDeadline, w.nextDeadlineKind
 	for _, g := range w.groups {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/porting"
@@ -32,7 +33,7 @@ func (w *port) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalCarrierResponse,
 		func(ctx workflow.Context, in porting.CarrierResponse) (string, error) {
-			return w.awaitCarrierResponseApplied(ctx, in), nil
+			return w.awaitCarrierResponseApplied(ctx, in)
 		}, workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, in porting.CarrierResponse) error {
 				return w.validateCarrierResponse(ctx, in)
@@ -63,14 +64,14 @@ func (w *port) setup(ctx workflow.Context) error {
 		if err := w.validateSubmitLOA(in); err != nil {
 			return err
 		}
-		w.findGroup(in.Group).pendingLOA = &in.LOA
+		w.takeLOA(ctx, in)
 		return nil
 	})
 	listen(ctx, w, porting.SignalCarrierResponse, func(ctx workflow.Context, in porting.CarrierResponse) error {
 		if err := w.validateCarrierResponse(ctx, in); err != nil {
 			return err
 		}
-		w.findGroup(in.Group).pendingResponse = &in
+		w.queueAnswer(ctx, w.findGroup(in.Group), in)
 		return nil
 	})
 	listen(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
@@ -88,7 +89,19 @@ type ignoreRecorder interface {
 	ignored(ctx workflow.Context, note string)
 }
 
-func (w *port) ignored(ctx workflow.Context, note string) { w.note(ctx, w.state, note) }
+// maxIgnoredNotes caps the ignored signals listed in a port's status history; later ones are only
+// counted (status ignored_signals), so a misbehaving sender cannot grow the history without bound.
+const maxIgnoredNotes = 25
+
+func (w *port) ignored(ctx workflow.Context, note string) {
+	w.ignoredSignals++
+	switch {
+	case w.ignoredSignals <= maxIgnoredNotes:
+		w.note(ctx, w.state, note)
+	case w.ignoredSignals == maxIgnoredNotes+1:
+		w.note(ctx, w.state, fmt.Sprintf("more than %d signals ignored; further ones are counted in ignored_signals, not listed (the latest: %s)", maxIgnoredNotes, note))
+	}
+}
 
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or
 // that the current state cannot take is recorded in the history as ignored, with the reason.
@@ -142,40 +155,41 @@ func (w *port) validateSubmitLOA(in porting.SubmitLOA) error {
 	if g.state != porting.StateAwaitingLOA && g.state != porting.StateLOARejected {
 		return fmt.Errorf("group %s is %s, not awaiting an LOA", g.name, g.state)
 	}
-	if g.pendingLOA != nil {
+	if g.pendingLOA != nil && w.v < versionFailurePaths {
 		return fmt.Errorf("group %s: an LOA is already being submitted", g.name)
 	}
 	return nil
 }
 
+// takeLOA hands an LOA to its group. Two LOAs arriving before the group could submit the first:
+// the latest is submitted (it is the customer's correction), and the history says so.
+func (w *port) takeLOA(ctx workflow.Context, in porting.SubmitLOA) {
+	g := w.findGroup(in.Group)
+	if g.pendingLOA != nil {
+		w.note(ctx, g.state, fmt.Sprintf("%s: a later LOA arrived before the earlier one was submitted; the later one is submitted", g.name))
+	}
+	loa := in.LOA
+	g.pendingLOA = &loa
+}
+
 func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
-	if g := w.findGroup(in.Group); g != nil && g.cancelRequested && !w.state.IsEnd() {
-		// The answer to a cancellation: accepted means the cancellation took, rejected that the port goes on.
-		if g.pendingResponse != nil {
+	g := w.findGroup(in.Group)
+	if g == nil || w.state.IsEnd() {
+		_, err := w.openGroup(in.Group)
+		if err == nil {
+			err = porting.ValidateCarrierResponse(in, workflow.Now(ctx))
+		}
+		return err
+	}
+	if w.v < versionFailurePaths {
+		// Ports started before versionFailurePaths took one response at a time.
+		if g.hasAnswer() {
 			return fmt.Errorf("group %s: a carrier response is already being processed", g.name)
 		}
-		return nil
+	} else if len(g.answers) >= maxQueuedAnswers {
+		return fmt.Errorf("group %s: %d carrier responses are already waiting to be applied; send the next one after they are", g.name, len(g.answers))
 	}
-	if err := porting.ValidateCarrierResponse(in, workflow.Now(ctx)); err != nil {
-		return err
-	}
-	g, err := w.openGroup(in.Group)
-	if err != nil {
-		return err
-	}
-	if g.pendingResponse != nil {
-		return fmt.Errorf("group %s: a carrier response is already being processed", g.name)
-	}
-	switch {
-	case g.state == porting.StateAwaitingCarrier:
-		return nil
-	case !in.Accepted:
-		return fmt.Errorf("group %s is %s, not awaiting the carrier; a rejection is only taken while the carrier has an LOA", g.name, g.state)
-	case g.state == porting.StateScheduled || g.state == porting.StateProvisioning || g.state == porting.StateProvisioned:
-		return nil // a new date reschedules
-	default:
-		return fmt.Errorf("group %s is %s, not awaiting the carrier", g.name, g.state)
-	}
+	return w.answerRefusal(ctx, g, in)
 }
 
 func (w *port) validateCancel(in porting.Cancel) error {
@@ -211,7 +225,7 @@ func (w *port) acceptCancel(ctx workflow.Context, in porting.Cancel) {
 func (w *port) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string {
 	g := w.findGroup(in.Group)
 	version := g.loaVersion
-	g.pendingLOA = &in.LOA
+	w.takeLOA(ctx, in)
 	_ = workflow.Await(ctx, func() bool { return g.loaVersion > version && g.pendingLOA == nil || g.state.IsEnd() })
 	if g.state == porting.StateAwaitingCarrier {
 		return fmt.Sprintf("group %s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier)
@@ -219,17 +233,28 @@ func (w *port) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string
 	return fmt.Sprintf("group %s is %s", g.name, g.state)
 }
 
-// awaitCarrierResponseApplied hands the response to its group and waits until it took effect.
-func (w *port) awaitCarrierResponseApplied(ctx workflow.Context, in porting.CarrierResponse) string {
+// awaitCarrierResponseApplied hands the response to its group and waits until its turn came: the
+// result says where the group stands; a response that no longer fitted then is refused with why.
+func (w *port) awaitCarrierResponseApplied(ctx workflow.Context, in porting.CarrierResponse) (string, error) {
 	g := w.findGroup(in.Group)
-	g.pendingResponse = &in
-	_ = workflow.Await(ctx, func() bool { return g.pendingResponse == nil || g.state.IsEnd() })
+	a := w.queueAnswer(ctx, g, in)
+	_ = workflow.Await(ctx, func() bool { return a.done || g.done })
 	switch {
+	case a.refused != nil:
+		return "", temporal.NewApplicationError(a.refused.Error(), ErrAnswerRefused)
+	case !a.done:
+		return "", temporal.NewApplicationError(fmt.Sprintf("group %s is %s before the response was applied", g.name, g.state), ErrAnswerRefused)
 	case g.state == porting.StateLOARejected:
-		return fmt.Sprintf("group %s: LOA v%d rejected (%s); the customer is asked for a new LOA", g.name, g.loaVersion, g.lastReason)
+		return fmt.Sprintf("group %s: LOA v%d rejected (%s); the customer is asked for a new LOA", g.name, g.loaVersion, g.lastReason), nil
+	case g.cancelRequested && g.portDate != nil:
+		return fmt.Sprintf("group %s is cancel_requested; port date %s until the carrier answers the cancellation", g.name, g.portDate.Format(time.RFC3339)), nil
 	case g.portDate != nil && !g.state.IsEnd():
-		return fmt.Sprintf("group %s is %s; port date %s", g.name, g.state, g.portDate.Format(time.RFC3339))
+		return fmt.Sprintf("group %s is %s; port date %s", g.name, g.visibleState(), g.portDate.Format(time.RFC3339)), nil
 	default:
-		return fmt.Sprintf("group %s is %s", g.name, g.state)
+		return fmt.Sprintf("group %s is %s", g.name, g.state), nil
 	}
 }
+
+// ErrAnswerRefused is the error type of a carrier-response update that no longer fitted the group
+// when its turn came (the starter reports it with exit 3).
+const ErrAnswerRefused = "CarrierResponseRefused"

@@ -1,6 +1,8 @@
 package workflows
 
 import (
+	"errors"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
@@ -13,7 +15,8 @@ import (
 // activation and a verification test call on the day. Groups progress independently; the
 // request's state is that of its least advanced open group.
 func PortIn(ctx workflow.Context, req porting.PortInRequest) (porting.PortResult, error) {
-	return runPort(ctx, newPort(ctx, porting.KindPortIn, usPortIn{}, usRules, req))
+	v := portVersion(ctx)
+	return runPort(ctx, newPort(ctx, v, porting.KindPortIn, usPortIn{}, usRules, req))
 }
 
 var usRules = rules{
@@ -32,15 +35,48 @@ func (usPortIn) setup(workflow.Context, *port) error { return nil }
 // validate runs the request's own checks, then the database's (instance, flow, inventory, other
 // ports), which also records the request and locks its numbers.
 func (usPortIn) validate(ctx workflow.Context, w *port) error {
-	if err := porting.ValidatePortIn(w.req); err != nil {
+	if w.v < versionFailurePaths {
+		if err := porting.ValidatePortIn(w.req); err != nil {
+			return err
+		}
+		ref, _ := porting.ParseInstanceARN(w.req.InstanceARN)
+		tz, _ := porting.RegionTimeZone(ref.Region)
+		if err := w.useCalendar("US", tz); err != nil {
+			return err
+		}
+		return w.record(ctx)
+	}
+	// Validation reads library data (number types, regions) that an upgrade may change: its outcome
+	// is recorded once, so a running port replays with the request and time zone it was accepted with.
+	var out validated
+	if err := workflow.SideEffect(ctx, func(workflow.Context) interface{} {
+		req := porting.NormalizePortIn(w.req)
+		if err := porting.ValidatePortIn(req); err != nil {
+			return validated{Problem: err.Error()}
+		}
+		ref, _ := porting.ParseInstanceARN(req.InstanceARN)
+		tz, _ := porting.RegionTimeZone(ref.Region)
+		return validated{Request: &req, Country: "US", TimeZone: tz}
+	}).Get(&out); err != nil {
 		return err
 	}
-	ref, _ := porting.ParseInstanceARN(w.req.InstanceARN)
-	tz, _ := porting.RegionTimeZone(ref.Region)
-	if err := w.useCalendar("US", tz); err != nil {
+	if out.Problem != "" {
+		return errors.New(out.Problem)
+	}
+	w.req = *out.Request
+	if err := w.useCalendar(out.Country, out.TimeZone); err != nil {
 		return err
 	}
 	return w.record(ctx)
+}
+
+// validated is the recorded outcome of a request's validation: the normalised request and its
+// calendar, or the problem.
+type validated struct {
+	Problem  string                 `json:"problem,omitempty"`
+	Request  *porting.PortInRequest `json:"request,omitempty"`
+	Country  string                 `json:"country,omitempty"`
+	TimeZone string                 `json:"time_zone,omitempty"`
 }
 
 func (usPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting.PortNumber, porting.State, string) {

@@ -52,12 +52,25 @@ type harness struct {
 	notPortable map[string]string
 	recordErr   error
 	verifyFail  string
+	// verifyFailures: the first N test calls fail with verifyFail (0: all of them).
+	verifyFailures int
+	// provisionErr, when set, decides each ProvisionNumbers attempt (n counts from 1).
+	provisionErr func(n int) error
+	activateErr  error
+
+	// The outboxes as Postgres keeps them: one row per (workflow, key); a second insert of a key is
+	// no new row, however often the activity runs.
+	notified      map[string]bool
+	outbox        []call // Notify calls that added a row
+	carrierKeys   map[string]bool
+	carrierCancel []call // SubmitCarrierCancel calls that added a row
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
-	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), notPortable: map[string]string{}}
+	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), notPortable: map[string]string{},
+		notified: map[string]bool{}, carrierKeys: map[string]bool{}}
 	h.env.SetStartTime(start)
 	h.env.SetTestTimeout(30 * time.Second)
 	Register(h.env)
@@ -87,27 +100,44 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	env.OnActivity(acts.SubmitCarrierCancel, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CarrierCancelInput) (activities.SubmissionReceipt, error) {
 			h.record("SubmitCarrierCancel", in)
-			return activities.SubmissionReceipt{SubmissionID: 99}, nil
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if key := activities.CarrierCancelKey(in.WorkflowID, in.Group, in.Round); !h.carrierKeys[key] {
+				h.carrierKeys[key] = true
+				h.carrierCancel = append(h.carrierCancel, call{name: "SubmitCarrierCancel", at: h.env.Now(), input: in})
+			}
+			return activities.SubmissionReceipt{SubmissionID: int64(len(h.carrierCancel))}, nil
 		})
 	env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.Notification) error {
 			h.record("Notify", in)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if !h.notified[in.Key] {
+				h.notified[in.Key] = true
+				h.outbox = append(h.outbox, call{name: "Notify", at: h.env.Now(), input: in})
+			}
 			return nil
 		})
 	env.OnActivity(acts.ProvisionNumbers, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NumbersInput) (activities.ProvisionResult, error) {
 			h.record("ProvisionNumbers", in)
+			if h.provisionErr != nil {
+				if err := h.provisionErr(len(h.callsOf("ProvisionNumbers"))); err != nil {
+					return activities.ProvisionResult{}, err
+				}
+			}
 			return activities.ProvisionResult{Provisioned: len(in.Numbers), PhoneNumberLimit: 10 + len(in.Numbers)}, nil
 		})
 	env.OnActivity(acts.ActivateNumbers, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NumbersInput) error {
 			h.record("ActivateNumbers", in)
-			return nil
+			return h.activateErr
 		})
 	env.OnActivity(acts.VerifyTestCall, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NumbersInput) (activities.VerifyResult, error) {
 			h.record("VerifyTestCall", in)
-			if h.verifyFail != "" {
+			if h.verifyFail != "" && (h.verifyFailures == 0 || len(h.callsOf("VerifyTestCall")) <= h.verifyFailures) {
 				return activities.VerifyResult{Answered: false, Reason: h.verifyFail}, nil
 			}
 			return activities.VerifyResult{Answered: true}, nil
@@ -144,15 +174,36 @@ func (h *harness) callsOf(name string) []call {
 	return out
 }
 
-// notifications returns the notifications of one kind, in order.
+// notifications returns the outbox rows of one kind, in order: what the customer, the carrier or
+// operations receive (a retried or repeated key is one row).
 func (h *harness) notifications(kind string) []call {
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	var out []call
-	for _, c := range h.callsOf("Notify") {
+	for _, c := range h.outbox {
 		if c.input.(activities.Notification).Kind == kind {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// notificationsTo returns the outbox rows of one kind to one recipient.
+func (h *harness) notificationsTo(kind, recipient string) []call {
+	var out []call
+	for _, c := range h.notifications(kind) {
+		if c.input.(activities.Notification).Recipient == recipient {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// carrierCancels returns the cancellation rows of the carrier outbox, in order.
+func (h *harness) carrierCancels() []call {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]call(nil), h.carrierCancel...)
 }
 
 // at schedules fn at a simulated wall-clock instant.

@@ -148,11 +148,34 @@ func TestPortInRescheduleWhileScheduledAndWhileProvisioned(t *testing.T) {
 	require.Equal(t, porting.StateCompleted, res.State)
 	require.NoError(t, moved.rejected)
 	require.Contains(t, moved.result, "2026-12-14T09:00:00-05:00")
+	// Provisioned on Fri 11 Dec for Mon 14; moved to Wed 16 (provisioning Tue 15 11:00, more than a
+	// business day away): released at once and provisioned again a business day before the new date.
 	provision := h.callsOf("ProvisionNumbers")
-	require.Len(t, provision, 1)
+	require.Len(t, provision, 2)
 	requireAt(t, ny(2026, 12, 11, 9, 0), provision[0])
+	requireAt(t, ny(2026, 12, 15, 11, 0), provision[1])
+	require.Equal(t, 2, provision[1].input.(activities.NumbersInput).Round)
+	release := h.callsOf("ReleaseNumbers")
+	require.Len(t, release, 1)
+	requireAt(t, ny(2026, 12, 11, 12, 0), release[0])
 	requireAt(t, ny(2026, 12, 16, 11, 0), h.callsOf("ActivateNumbers")[0])
 	require.Len(t, h.notifications("port_scheduled"), 3)
+}
+
+func TestPortInRescheduleByADayKeepsTheNumbersProvisioned(t *testing.T) {
+	h := newHarness(t, monday)
+	h.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	h.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
+	// Provisioned Fri 4 Dec 09:00; moved from Mon 7 to Tue 8 (provisioning Mon 7 09:00, within a
+	// business day): the numbers stay provisioned.
+	h.signal(ny(2026, 12, 4, 12, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 8, 9, 0)))
+
+	res := h.run(portInRequest())
+
+	require.Equal(t, porting.StateCompleted, res.State)
+	require.Len(t, h.callsOf("ProvisionNumbers"), 1)
+	require.Empty(t, h.callsOf("ReleaseNumbers"))
+	requireAt(t, ny(2026, 12, 8, 9, 0), h.callsOf("ActivateNumbers")[0])
 }
 
 func TestPortInPartialPortability(t *testing.T) {
@@ -245,7 +268,7 @@ func TestPortInSignalsTheStateCannotTakeAreRecordedAndIgnored(t *testing.T) {
 	h.signal(ny(2026, 11, 23, 10, 1), porting.SignalSubmitLOA, loa(acmeDID))
 	invalid := h.update(ny(2026, 11, 23, 10, 2), porting.SignalSubmitLOA, porting.SubmitLOA{Group: acmeDID})
 	h.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
-	lateReject := h.update(ny(2026, 11, 25, 10, 0), porting.SignalCarrierResponse, reject(acmeDID, "too late"))
+	lateLOA := h.update(ny(2026, 11, 25, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
 
 	res := h.run(portInRequest())
 
@@ -254,7 +277,7 @@ func TestPortInSignalsTheStateCannotTakeAreRecordedAndIgnored(t *testing.T) {
 	require.ErrorContains(t, refused.rejected, "group Acme Telecom/did is awaiting_loa, not awaiting the carrier")
 	require.ErrorContains(t, unknown.rejected, `group "Other Co/did" is not part of request req-1; its groups are: Acme Telecom/did`)
 	require.ErrorContains(t, invalid.rejected, "loa.authorized_name: is required")
-	require.ErrorContains(t, lateReject.rejected, "group Acme Telecom/did is scheduled, not awaiting the carrier")
+	require.ErrorContains(t, lateLOA.rejected, "group Acme Telecom/did is scheduled, not awaiting an LOA")
 
 	notes := historyNotes(h.status())
 	require.Contains(t, notes, "ignored carrier-response signal: group Acme Telecom/did is awaiting_loa, not awaiting the carrier")
@@ -296,7 +319,30 @@ func TestPortInFailedVerificationFailsTheGroup(t *testing.T) {
 	res := h.run(portInRequest())
 	require.Equal(t, porting.StateFailed, res.State)
 	require.Contains(t, res.Reason, "did not answer")
-	require.Len(t, h.notifications("port_failed"), 1)
+	// Three test calls, 30 minutes apart; the numbers are live and stay so, on purpose.
+	verify := h.callsOf("VerifyTestCall")
+	require.Len(t, verify, 3)
+	requireAt(t, ny(2026, 12, 7, 9, 0), verify[0])
+	requireAt(t, ny(2026, 12, 7, 10, 0), verify[2])
+	require.Empty(t, h.callsOf("ReleaseNumbers"), "ported numbers are not taken off the instance")
+	require.Empty(t, h.carrierCancels(), "the carrier has ported them: nothing to cancel")
+	require.Len(t, h.notificationsTo("verification_failed", activities.RecipientCustomer), 1)
+	ops := h.notificationsTo("port_failed", activities.RecipientOperations)
+	require.Len(t, ops, 1)
+	require.Contains(t, ops[0].input.(activities.Notification).Body, "live on instance")
+	require.Len(t, h.notificationsTo("port_failed", activities.RecipientCustomer), 1)
+}
+
+func TestPortInVerificationAnsweredOnASecondCallCompletes(t *testing.T) {
+	h := newHarness(t, monday)
+	h.verifyFail, h.verifyFailures = "contact flow Main IVR is not published", 1
+	h.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	h.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
+	res := h.run(portInRequest())
+	require.Equal(t, porting.StateCompleted, res.State)
+	require.Len(t, h.callsOf("VerifyTestCall"), 2)
+	requireAt(t, ny(2026, 12, 7, 9, 30), h.callsOf("VerifyTestCall")[1])
+	require.Len(t, h.notificationsTo("verification_failed", activities.RecipientCustomer), 1)
 }
 
 func TestPortInCancelBeforeLOAAndAfterSubmission(t *testing.T) {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 // unlocked whenever the request ends.
 func PortOut(ctx workflow.Context, req porting.PortOutRequest) (porting.PortResult, error) {
 	w := &portOut{
+		v:          portVersion(ctx),
 		req:        req,
 		workflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		deadlines:  req.Deadlines.WithDefaults(),
@@ -49,6 +51,7 @@ func PortOut(ctx workflow.Context, req porting.PortOutRequest) (porting.PortResu
 // portOut is the state of one PortOut workflow. Handlers and the main coroutine share it; the
 // workflow runs one coroutine at a time, so no locking is needed.
 type portOut struct {
+	v          workflow.Version // the command sequence this port runs (versions.go)
 	req        porting.PortOutRequest
 	workflowID string
 	deadlines  porting.PortOutDeadlines
@@ -64,9 +67,11 @@ type portOut struct {
 
 	cancel *porting.Cancel // set once when a cancellation is accepted
 
-	// Winning-carrier requests: numbered 1, 2, … as they are taken; one waits for verification at a time.
+	// Winning-carrier requests: numbered 1, 2, … as they are taken, verified one at a time in arrival
+	// order (two delivered in one workflow task are both verified, never dropped).
 	received int
-	pending  *carrierRequest
+	queue    []*carrierRequest
+	ignoredSignals int
 	outcomes map[int]verdict // by request number, for the update that delivered it
 	rounds   int             // rejected requests
 	// lastReason is the last rejection: the mismatched field names only.
@@ -143,6 +148,9 @@ func (w *portOut) run(ctx workflow.Context) (porting.PortResult, error) {
 				Key: "failed", Kind: "port_failed", Recipient: activities.RecipientOperations,
 				Subject: "Port-out " + w.req.RequestID + " failed", Body: err.Error(),
 			})
+			if w.v >= versionFailurePaths {
+				w.toldOfFailure(ctx, err)
+			}
 			return w.finish(ctx, porting.StateFailed, err.Error())
 		}
 		if end != "" {
@@ -154,10 +162,7 @@ func (w *portOut) run(ctx workflow.Context) (porting.PortResult, error) {
 // validate runs the request's own checks, sets the calendar, then the database's (instance, numbers
 // owned and active, other ports), which also records the request and locks its numbers.
 func (w *portOut) validate(ctx workflow.Context) error {
-	if err := porting.ValidatePortOut(w.req); err != nil {
-		return err
-	}
-	cal, err := porting.PortOutCalendar(w.req)
+	cal, err := w.validateRequest(ctx)
 	if err != nil {
 		return err
 	}
@@ -168,13 +173,49 @@ func (w *portOut) validate(ctx workflow.Context) error {
 	return plainError(err)
 }
 
+// validateRequest checks the request and picks its business calendar. From versionFailurePaths the
+// outcome (which reads the numbering plan's data) is recorded once, so a library upgrade cannot change
+// it for a running port.
+func (w *portOut) validateRequest(ctx workflow.Context) (*porting.BusinessCalendar, error) {
+	if w.v < versionFailurePaths {
+		if err := porting.ValidatePortOut(w.req); err != nil {
+			return nil, err
+		}
+		return porting.PortOutCalendar(w.req)
+	}
+	var out portOutValidated
+	if err := workflow.SideEffect(ctx, func(workflow.Context) interface{} {
+		if err := porting.ValidatePortOut(w.req); err != nil {
+			return portOutValidated{Problem: err.Error()}
+		}
+		cal, err := porting.PortOutCalendar(w.req)
+		if err != nil {
+			return portOutValidated{Problem: err.Error()}
+		}
+		return portOutValidated{Country: cal.Country(), TimeZone: cal.Location().String()}
+	}).Get(&out); err != nil {
+		return nil, err
+	}
+	if out.Problem != "" {
+		return nil, errors.New(out.Problem)
+	}
+	return porting.NewBusinessCalendar(out.Country, out.TimeZone)
+}
+
+// portOutValidated is the recorded outcome of a port-out's validation.
+type portOutValidated struct {
+	Problem  string `json:"problem,omitempty"`
+	Country  string `json:"country,omitempty"`
+	TimeZone string `json:"time_zone,omitempty"`
+}
+
 // awaitCarrierRequest waits for the winning carrier's request and verifies it; the request expires
 // after the configured business days without one (counted from the start and from each rejection).
 func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, string, error) {
 	expiry := w.clock.addBusinessDays(ctx, w.carrierClock, w.deadlines.WinningCarrierBusinessDays)
 	w.nextDeadline, w.nextDeadlineKind = expiry, "winning_carrier_expiry"
 	got, err := awaitUntil(ctx, expiry, "request from "+w.req.WinningCarrier+" (expiry)", func() bool {
-		return w.pending != nil || w.cancel != nil
+		return len(w.queue) > 0 || w.cancel != nil
 	})
 	switch {
 	case err != nil:
@@ -196,8 +237,8 @@ func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, stri
 // while approved, reschedules the release); a mismatch tells the carrier which fields differ. A
 // mismatching request while approved is rejected on its own: the approved release stands.
 func (w *portOut) verify(ctx workflow.Context) error {
-	p := *w.pending
-	w.pending = nil
+	p := *w.queue[0]
+	w.queue = w.queue[1:]
 	wasApproved := w.state == porting.StateApproved
 	w.setState(ctx, porting.StateVerifyingOwnership, fmt.Sprintf("verifying %s's request #%d (LOA %s, release requested for %s) against the ownership records",
 		p.req.Carrier, p.seq, p.req.LOARef, w.local(p.req.RequestedAt)))
@@ -281,14 +322,14 @@ func (w *portOut) awaitRelease(ctx workflow.Context) (porting.State, string, err
 	at := *w.releaseAt
 	w.nextDeadline, w.nextDeadlineKind = at, "release"
 	_, err := awaitUntil(ctx, at, "release numbers to "+w.req.WinningCarrier, func() bool {
-		return w.pending != nil || w.cancel != nil
+		return len(w.queue) > 0 || w.cancel != nil
 	})
 	switch {
 	case err != nil:
 		return "", "", err
 	case w.cancel != nil:
 		return w.cancelled(ctx)
-	case w.pending != nil:
+	case len(w.queue) > 0:
 		return "", "", w.verify(ctx)
 	}
 	return w.release(ctx)
@@ -314,6 +355,28 @@ func (w *portOut) release(ctx workflow.Context) (porting.State, string, error) {
 	})
 	return porting.StateCompleted, fmt.Sprintf("%d number(s) released to %s at %s; the instance no longer owns them",
 		len(res.Released), w.req.WinningCarrier, w.local(w.releasedAt)), nil
+}
+
+// toldOfFailure tells the winning carrier (when it sent a request) and the customer that the
+// port-out failed and where the numbers are: the release is one transaction, so they are either all
+// still on the instance or all released.
+func (w *portOut) toldOfFailure(ctx workflow.Context, cause error) {
+	where := "the numbers stay with the instance and are unlocked"
+	if !w.releasedAt.IsZero() {
+		where = "the numbers were released"
+	}
+	if w.received > 0 {
+		w.notify(ctx, activities.Notification{
+			Key: "failed-carrier", Kind: "port_out_failed", Recipient: activities.RecipientCarrier,
+			Subject: fmt.Sprintf("Port-out of %s stopped", strings.Join(w.req.Numbers, ", ")),
+			Body:    fmt.Sprintf("The port-out could not go on (%v); %s. Please contact us before sending another request.", cause, where),
+		})
+	}
+	w.notify(ctx, activities.Notification{
+		Key: "failed-customer", Kind: "port_failed", Recipient: activities.RecipientCustomer,
+		Subject: "Port-out " + w.req.RequestID + " stopped",
+		Body:    fmt.Sprintf("Your port-out to %s could not go on (%v); %s. Support has been told.", w.req.WinningCarrier, cause, where),
+	})
 }
 
 // cancelled ends the request on an accepted cancellation; a carrier that sent a request is told.
@@ -367,7 +430,13 @@ func (w *portOut) setState(ctx workflow.Context, s porting.State, note string) {
 func (w *portOut) summary() string {
 	out := fmt.Sprintf("Port-out of %d number(s) from %s to %s: %s", len(w.req.Numbers), w.req.InstanceARN, w.req.WinningCarrier, w.state)
 	if w.releaseAt != nil {
-		out += "; release " + w.releaseAt.UTC().Format("Mon 2 Jan 2006 15:04 MST")
+		at := *w.releaseAt
+		if w.v < versionFailurePaths {
+			at = at.UTC()
+		} else {
+			at = w.clock.local(at)
+		}
+		out += "; release " + at.Format("Mon 2 Jan 2006 15:04 MST")
 	}
 	if w.reason != "" && w.state.IsEnd() {
 		out += " (" + w.reason + ")"
@@ -440,6 +509,7 @@ func (w *portOut) status() porting.Status {
 		TimeZone:    w.tz,
 		InstanceARN: w.req.InstanceARN,
 		History:     w.history,
+		Ignored:     w.ignoredSignals,
 	}
 	if !w.nextDeadline.IsZero() && !w.state.IsEnd() {
 		d := w.nextDeadline

@@ -25,7 +25,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalWinningCarrierRequest,
 		func(ctx workflow.Context, in porting.WinningCarrierRequest) (string, error) {
-			return w.awaitVerdict(ctx, w.submit(in))
+			return w.awaitVerdict(ctx, w.submit(ctx, in))
 		}, workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
 				return w.validateCarrierRequest(ctx, in)
@@ -53,7 +53,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 		if err := w.validateCarrierRequest(ctx, in); err != nil {
 			return err
 		}
-		w.submit(in)
+		w.submit(ctx, in)
 		return nil
 	})
 	listen(ctx, w, porting.SignalCancel, func(ctx workflow.Context, in porting.Cancel) error {
@@ -66,12 +66,24 @@ func (w *portOut) setup(ctx workflow.Context) error {
 	return nil
 }
 
-func (w *portOut) ignored(ctx workflow.Context, note string) { w.note(ctx, w.state, note) }
+func (w *portOut) ignored(ctx workflow.Context, note string) {
+	w.ignoredSignals++
+	switch {
+	case w.ignoredSignals <= maxIgnoredNotes:
+		w.note(ctx, w.state, note)
+	case w.ignoredSignals == maxIgnoredNotes+1:
+		w.note(ctx, w.state, fmt.Sprintf("more than %d signals ignored; further ones are counted in ignored_signals, not listed (the latest: %s)", maxIgnoredNotes, note))
+	}
+}
 
-// submit hands a validated winning-carrier request to the main coroutine and returns its number.
-func (w *portOut) submit(in porting.WinningCarrierRequest) int {
+// submit hands a validated winning-carrier request to the main coroutine and returns its number;
+// one that waits behind another is said so in the history.
+func (w *portOut) submit(ctx workflow.Context, in porting.WinningCarrierRequest) int {
 	w.received++
-	w.pending = &carrierRequest{seq: w.received, req: in}
+	if len(w.queue) > 0 {
+		w.note(ctx, w.state, fmt.Sprintf("%s's request #%d queued behind %d earlier one(s); each is verified in turn", in.Carrier, w.received, len(w.queue)))
+	}
+	w.queue = append(w.queue, &carrierRequest{seq: w.received, req: in})
 	return w.received
 }
 
@@ -108,8 +120,12 @@ func (w *portOut) validateCarrierRequest(ctx workflow.Context, in porting.Winnin
 		return fmt.Errorf("request %s is being cancelled", w.req.RequestID)
 	case !porting.SameCarrier(in.Carrier, w.req.WinningCarrier):
 		return fmt.Errorf("carrier %q is not the winning carrier of request %s (%s)", in.Carrier, w.req.RequestID, w.req.WinningCarrier)
-	case w.pending != nil || w.state == porting.StateVerifyingOwnership:
+	case w.v < versionFailurePaths && (len(w.queue) > 0 || w.state == porting.StateVerifyingOwnership):
 		return fmt.Errorf("request %s: a request from %s is already being verified", w.req.RequestID, w.req.WinningCarrier)
+	case len(w.queue) >= maxQueuedAnswers:
+		return fmt.Errorf("request %s: %d requests from %s are already waiting to be verified", w.req.RequestID, len(w.queue), w.req.WinningCarrier)
+	case w.state == porting.StateVerifyingOwnership:
+		return nil // verified after the one in progress
 	}
 	switch w.state {
 	case porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch, porting.StateApproved:

@@ -344,9 +344,13 @@ func TestPortOutFailedReleaseFailsAndUnlocks(t *testing.T) {
 
 	require.Equal(t, porting.StateFailed, res.State)
 	require.Contains(t, res.Reason, "release failed: numbers[0]: +14155550100 is not an active number")
-	failed := h.notifications("port_failed")
-	require.Len(t, failed, 1)
-	require.Equal(t, activities.RecipientOperations, notification(failed[0]).Recipient)
+	require.Len(t, h.notificationsTo("port_failed", activities.RecipientOperations), 1)
+	// The customer and the winning carrier that sent the request are told where the numbers are.
+	customer := h.notificationsTo("port_failed", activities.RecipientCustomer)
+	require.Len(t, customer, 1)
+	require.Contains(t, notification(customer[0]).Body, "the numbers stay with the instance")
+	carrier := h.notificationsTo("port_out_failed", activities.RecipientCarrier)
+	require.Len(t, carrier, 1)
 	finish := h.callsOf("FinishPortRequest")
 	require.Len(t, finish, 1)
 	requireAt(t, ny(2026, 12, 4, 14, 0), finish[0])
