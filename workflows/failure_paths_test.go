@@ -15,8 +15,6 @@ import (
 	"github.com/contactcenter/numberporting/porting"
 )
 
-
-
 // scheduledPort is the common start: LOA Mon 23 Nov, accepted Tue 24 Nov for Mon 7 Dec 09:00
 // (provisioning Fri 4 Dec 09:00).
 func scheduledPort(t *testing.T) *harness {

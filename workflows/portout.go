@@ -69,11 +69,11 @@ type portOut struct {
 
 	// Winning-carrier requests: numbered 1, 2, … as they are taken, verified one at a time in arrival
 	// order (two delivered in one workflow task are both verified, never dropped).
-	received int
-	queue    []*carrierRequest
+	received       int
+	queue          []*carrierRequest
 	ignoredSignals int
-	outcomes map[int]verdict // by request number, for the update that delivered it
-	rounds   int             // rejected requests
+	outcomes       map[int]verdict // by request number, for the update that delivered it
+	rounds         int             // rejected requests
 	// lastReason is the last rejection: the mismatched field names only.
 	lastReason string
 
