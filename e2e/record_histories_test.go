@@ -52,20 +52,20 @@ func TestRecordHistories(t *testing.T) {
 	const g = "Acme Telecom/did"
 
 	r.record("portin-happy", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-1"), portIn("replay-1", "+14155550100", "+14155550101"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
 	)
 	r.record("portin-rejections-reschedule", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-2"), portIn("replay-2", "+14155550110"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier, false},
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(time.Hour)}, porting.StateAwaitingCarrier, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateProvisioned, false},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(time.Hour)}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateProvisioned, false, nil},
 	)
 	r.record("portin-cancel-after-provisioning", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-3"), portIn("replay-3", "+14155550120"),
-		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier, false},
-		step{porting.SignalCancel, porting.Cancel{Reason: "customer changed plans", By: "support"}, porting.StateProvisioned, false},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalCancel, porting.Cancel{Reason: "customer changed plans", By: "support"}, porting.StateProvisioned, false, nil},
 	)
 	intl := porting.InternationalPortInRequest{
 		RequestID: "replay-4", InstanceARN: gb, ContactFlow: "UK Support", Country: "GB",
@@ -75,18 +75,57 @@ func TestRecordHistories(t *testing.T) {
 		AuthorizedContact: porting.Contact{Name: "Bea", Email: "bea@example.co.uk"},
 	}
 	r.record("intl-cost-approval", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-4"), intl,
-		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability, false},
-		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval, false},
-		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false},
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability, false, nil},
+		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
 	)
 	intl.RequestID = "replay-5"
 	intl.Numbers = []porting.IntlNumber{{E164: "+442079460101", Type: porting.IntlTypeLocal}}
 	r.record("intl-cancel-confirmed", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-5"), intl,
-		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability, false},
-		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false},
-		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateAwaitingCarrier, false},
-		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested, false},
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested, false, nil},
+	)
+
+	// The failure and change paths (workflows versionFailurePaths).
+	flow := func(published bool) func() {
+		return func() { require.NoError(t, activities.AddContactFlow(ctx, db, us, "Main IVR", published)) }
+	}
+	blocked := portIn("replay-6", "+14155550130")
+	blocked.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 1}
+	r.record("portin-flow-blocked-then-published", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-6"), blocked,
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(6 * time.Second)}, porting.StateAwaitingCarrier, false, flow(false)},
+		step{"", nil, porting.StateProvisioning, false, func() {
+			// Published again once a try was refused and the next one waits.
+			require.Eventually(t, func() bool {
+				v, err := c.QueryWorkflow(ctx, porting.PortInWorkflowID("replay-6"), "", porting.QueryStatus)
+				var st porting.Status
+				return err == nil && v.Get(&st) == nil && len(st.Groups) == 1 && st.Groups[0].NextDeadlineKind == "provisioning_retry"
+			}, 30*time.Second, 50*time.Millisecond)
+			flow(true)()
+		}},
+	)
+	r.record("portin-withdrawn-then-accepted", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-7"), portIn("replay-7", "+14155550131"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(2 * time.Hour)}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, ReasonCode: "FOC_EXPIRED", Reason: "FOC withdrawn"}, porting.StateProvisioned, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
+	)
+	intl.RequestID = "replay-8"
+	intl.Numbers = []porting.IntlNumber{{E164: "+442079460102", Type: porting.IntlTypeLocal}}
+	r.record("intl-cancel-rounds", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-8"), intl,
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true}, porting.StateAwaitingPortability, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(3 * time.Hour)}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalCancel, porting.Cancel{Reason: "changed our mind", By: "bea"}, porting.StateProvisioned, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Reason: "committed"}, porting.StateCancelRequested, false, nil},
+		step{porting.SignalCancel, porting.Cancel{Reason: "really cancel", By: "bea"}, porting.StateProvisioned, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Hour)}, porting.StateCancelRequested, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested, false, nil},
 	)
 
 	out := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
@@ -99,14 +138,14 @@ func TestRecordHistories(t *testing.T) {
 	wrongOwner.OwnerName = "Doe Holdings, LLC"
 	r.record("portout-mismatch-then-release", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-1"),
 		portOutRequest("replay-out-1", out, outNumber1, outNumber2),
-		step{porting.SignalWinningCarrierRequest, wrongOwner, porting.StateAwaitingWinningCarrier, true},
-		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(6*time.Second), outNumber1, outNumber2), porting.StateRejectedMismatch, false},
+		step{porting.SignalWinningCarrierRequest, wrongOwner, porting.StateAwaitingWinningCarrier, true, nil},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(6*time.Second), outNumber1, outNumber2), porting.StateRejectedMismatch, false, nil},
 	)
 	r.record("portout-reschedule-cancel", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-2"),
 		portOutRequest("replay-out-2", out, outNumber3),
-		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(time.Hour), outNumber3), porting.StateAwaitingWinningCarrier, false},
-		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false},
-		step{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(time.Hour), outNumber3), porting.StateAwaitingWinningCarrier, false, nil},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false, nil},
+		step{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false, nil},
 	)
 }
 
@@ -115,7 +154,8 @@ type step struct {
 	name    string
 	payload any
 	when    porting.State
-	wantErr bool // the workflow refuses it (a port-out mismatch is the update's error)
+	wantErr bool   // the workflow refuses it (a port-out mismatch is the update's error)
+	do      func() // run first (a change in Postgres); a step with no name only runs it
 }
 
 type recorder struct {
@@ -139,6 +179,12 @@ func (r recorder) record(name, workflowType, id string, input any, steps ...step
 			var st porting.Status
 			return v.Get(&st) == nil && st.State == s.when
 		}, time.Minute, 100*time.Millisecond, "%s: waiting for %s before %s", name, s.when, s.name)
+		if s.do != nil {
+			s.do()
+		}
+		if s.name == "" {
+			continue
+		}
 		h, err := r.c.UpdateWorkflow(r.ctx, client.UpdateWorkflowOptions{
 			WorkflowID: id, UpdateName: s.name, Args: []any{s.payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
 		})

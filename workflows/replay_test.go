@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -17,11 +18,17 @@ import (
 // TestRecordHistories) against today's workflow code: a change that alters the commands of a
 // running port fails here instead of in production.
 func TestReplayRecordedHistories(t *testing.T) {
+	// testdata/v0: recorded before versionFailurePaths (ports that were running when it shipped);
+	// testdata: recorded with the current version.
 	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
 	require.NoError(t, err)
+	v0, err := filepath.Glob(filepath.Join("testdata", "v0", "*.json"))
+	require.NoError(t, err)
 	require.NotEmpty(t, files, "no recorded histories in workflows/testdata")
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".json"), func(t *testing.T) {
+	require.NotEmpty(t, v0, "no recorded histories in workflows/testdata/v0")
+	for _, f := range append(files, v0...) {
+		name := strings.TrimSuffix(strings.TrimPrefix(f, "testdata"+string(filepath.Separator)), ".json")
+		t.Run(name, func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
 			Register(replayer)
 			require.NoError(t, replayer.ReplayWorkflowHistoryFromJSONFile(nil, f))
@@ -42,7 +49,33 @@ func portInReordered(ctx workflow.Context, req porting.PortInRequest) (porting.P
 func TestReplayCatchesAnUnversionedChange(t *testing.T) {
 	replayer := worker.NewWorkflowReplayer()
 	replayer.RegisterWorkflowWithOptions(portInReordered, workflow.RegisterOptions{Name: porting.WorkflowPortIn})
-	err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "portin-happy.json"))
+	err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, filepath.Join("testdata", "v0", "portin-happy.json"))
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "TMPRL1100", "the SDK's non-determinism error")
+}
+
+// TestReplayKeepsTheRecordedValidation stands in for a library upgrade that reclassifies a number:
+// validation that now refuses every request. A port recorded with the current version replays
+// unchanged (its validation outcome is in its history); a port recorded before versionFailurePaths,
+// which validated in workflow code on every replay, breaks, as it did.
+func TestReplayKeepsTheRecordedValidation(t *testing.T) {
+	validatePortIn = func(porting.PortInRequest) error { return errors.New("numbers[0].e164: not a valid number (reclassified)") }
+	t.Cleanup(func() { validatePortIn = porting.ValidatePortIn })
+	for _, tc := range []struct {
+		file   string
+		breaks bool
+	}{
+		{filepath.Join("testdata", "portin-happy.json"), false},
+		{filepath.Join("testdata", "v0", "portin-happy.json"), true},
+	} {
+		replayer := worker.NewWorkflowReplayer()
+		Register(replayer)
+		err := replayer.ReplayWorkflowHistoryFromJSONFile(nil, tc.file)
+		if tc.breaks {
+			require.Error(t, err, tc.file)
+			require.Contains(t, err.Error(), "TMPRL1100", tc.file)
+		} else {
+			require.NoError(t, err, tc.file)
+		}
+	}
 }
