@@ -59,7 +59,9 @@ func TestReplayCatchesAnUnversionedChange(t *testing.T) {
 // unchanged (its validation outcome is in its history); a port recorded before versionFailurePaths,
 // which validated in workflow code on every replay, breaks, as it did.
 func TestReplayKeepsTheRecordedValidation(t *testing.T) {
-	validatePortIn = func(porting.PortInRequest) error { return errors.New("numbers[0].e164: not a valid number (reclassified)") }
+	validatePortIn = func(porting.PortInRequest) error {
+		return errors.New("numbers[0].e164: not a valid number (reclassified)")
+	}
 	t.Cleanup(func() { validatePortIn = porting.ValidatePortIn })
 	for _, tc := range []struct {
 		file   string
