@@ -85,6 +85,11 @@ func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error
 	if in.PhoneNumberLimit < 0 {
 		return Instance{}, invErr(InventoryInvalid, "phone_number_limit", "must not be negative, got %d", in.PhoneNumberLimit)
 	}
+	// Ownership records are stored normalized (porting.NormalizeText): NFC, white space trimmed and
+	// collapsed, so that what is shown and compared is the same text however it was typed.
+	in.OwnerName = porting.NormalizeText(in.OwnerName)
+	in.Address = porting.NormalizeText(in.Address)
+	in.BillingContact = porting.NormalizeText(in.BillingContact)
 	var limit *int
 	if in.PhoneNumberLimit > 0 {
 		limit = &in.PhoneNumberLimit

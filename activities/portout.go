@@ -266,8 +266,10 @@ func checkNotPortingOut(ctx context.Context, q sqlx.QueryerContext, workflowID s
 }
 
 // VerifyOwnership compares the winning carrier's request with the ownership records held for the
-// instance: owner name, service address and billing contact byte for byte, and the numbers as a set
-// equal to the port-out's numbers, all still held active by the instance. It returns only the names
+// instance: owner name, service address and billing contact as porting.SameText reads the seeds'
+// "exactly" (Unicode NFC, white space trimmed and collapsed, case ignored; letters, accents, digits
+// and punctuation must be the same), and the numbers as a set equal to the port-out's numbers, all
+// still held active by the instance. It returns only the names
 // of the fields that differ. Each round is verified once: a rerun returns the recorded result even if
 // the records changed meanwhile. The request's state becomes approved or rejected_mismatch.
 func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInput) (VerifyOwnershipResult, error) {
@@ -322,10 +324,10 @@ func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInpu
 				}
 				continue
 			}
-			if stored[f] == "" {
+			if porting.NormalizeText(stored[f]) == "" {
 				res.MissingRecords = append(res.MissingRecords, f)
 			}
-			if claimed[f] != stored[f] {
+			if !porting.SameText(claimed[f], stored[f]) {
 				res.Mismatched = append(res.Mismatched, f)
 			}
 		}
@@ -344,9 +346,9 @@ func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInpu
 		if !res.Matched {
 			action = "ownership_mismatch"
 		}
-		// The audit keeps the carrier's reference data and the result, not the ownership records.
+		// The audit keeps the carrier's reference data (normalized) and the result, not the ownership records.
 		return audit(ctx, tx, key, in.WorkflowID, action, map[string]any{
-			"round": in.Round, "carrier": in.Claim.Carrier, "loa_ref": in.Claim.LOARef,
+			"round": in.Round, "carrier": porting.NormalizeText(in.Claim.Carrier), "loa_ref": porting.NormalizeText(in.Claim.LOARef),
 			"requested_at": in.Claim.RequestedAt, "numbers": in.Claim.Numbers, "result": res,
 		})
 	})

@@ -213,8 +213,8 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 		want []string
 	}{
 		{"owner name spelled differently", func(c *porting.WinningCarrierRequest) { c.OwnerName = "Doe Holdings, LLC" }, []string{"owner_name"}},
-		{"owner name in another case", func(c *porting.WinningCarrierRequest) { c.OwnerName = "DOE HOLDINGS LLC" }, []string{"owner_name"}},
-		{"address with a trailing space", func(c *porting.WinningCarrierRequest) { c.Address += " " }, []string{"address"}},
+		{"owner name with a full stop", func(c *porting.WinningCarrierRequest) { c.OwnerName = "Doe Holdings LLC." }, []string{"owner_name"}},
+		{"address with another house number", func(c *porting.WinningCarrierRequest) { c.Address = "11 Main St, New York, NY 10001" }, []string{"address"}},
 		{"billing contact", func(c *porting.WinningCarrierRequest) { c.BillingContact = "pat@doe.example" }, []string{"billing_contact"}},
 		{"a number missing", func(c *porting.WinningCarrierRequest) { c.Numbers = c.Numbers[:1] }, []string{"numbers"}},
 		{"an extra number", func(c *porting.WinningCarrierRequest) { c.Numbers = append(c.Numbers, "+12125559999") }, []string{"numbers"}},
@@ -250,6 +250,47 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, again.Matched)
 	})
+}
+
+// The seeds' "exactly" is read by porting.SameText: NFC, white space trimmed and collapsed, case
+// ignored. The instance's records are stored normalized, and a claim that differs only in those ways
+// matches; a genuinely different name still mismatches, naming only the field.
+func TestVerifyOwnershipNormalizesBothSides(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const (
+		nfcName    = "Jos\u00e9 M\u00fcller"                 // NFC
+		nfdClaim   = "  JOSE\u0301   mu\u0308ller \t"        // NFD, extra spaces, another case
+		nfcAddress = "12 Rue de l\u2019\u00c9glise,  Paris " // stored with a double and a trailing space
+		address2   = "12 rue de l\u2019E\u0301glise,\nParis" // NFD, newline
+		contact    = "billing@muller.example"
+	)
+	inst, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, OwnerName: nfcName, Address: nfcAddress, BillingContact: " " + contact})
+	require.NoError(t, err)
+	require.Equal(t, "Jos\u00e9 M\u00fcller", inst.OwnerName)
+	require.Equal(t, "12 Rue de l\u2019\u00c9glise, Paris", inst.Address, "stored normalized")
+	require.Equal(t, contact, inst.BillingContact, "stored normalized")
+	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM instances WHERE arn = $1 AND owner_name = $2 AND address = $3 AND billing_contact = $4`,
+		f.arn, "Jos\u00e9 M\u00fcller", "12 Rue de l\u2019\u00c9glise, Paris", contact))
+
+	nums := f.claim(t, 1)
+	in := f.recordPortOut(t, "nfd", nums)
+	claim := porting.WinningCarrierRequest{
+		Carrier: "  beta   WIRELESS ", OwnerName: nfdClaim, Address: address2, BillingContact: "Billing@Muller.Example",
+		Numbers: nums, LOARef: " loa-1.pdf ", RequestedAt: time.Date(2026, 12, 4, 14, 0, 0, 0, time.UTC),
+	}
+	res, err := f.a.VerifyOwnership(ctx, activities.VerifyOwnershipInput{WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums, Round: 1, Claim: claim})
+	require.NoError(t, err)
+	require.Equal(t, activities.VerifyOwnershipResult{Matched: true}, res)
+	require.Equal(t, "approved", stateOf(t, f, in.WorkflowID))
+	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND detail->>'carrier' = 'beta WIRELESS' AND detail->>'loa_ref' = 'loa-1.pdf'`, in.WorkflowID),
+		"the claim's carrier data is recorded normalized")
+
+	claim.OwnerName = "Jose Muller" // without the accents: another spelling
+	res, err = f.a.VerifyOwnership(ctx, activities.VerifyOwnershipInput{WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums, Round: 2, Claim: claim})
+	require.NoError(t, err)
+	require.Equal(t, activities.VerifyOwnershipResult{Matched: false, Mismatched: []string{"owner_name"}}, res)
+	require.Equal(t, "rejected_mismatch", stateOf(t, f, in.WorkflowID))
 }
 
 func TestVerifyOwnershipWithoutRecordsReportsThem(t *testing.T) {

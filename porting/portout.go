@@ -223,11 +223,10 @@ func ValidateWinningCarrierRequest(r WinningCarrierRequest, now time.Time) error
 	return p.err()
 }
 
-// SameCarrier reports whether a carrier name names the port-out's winning carrier (ignoring case and
-// surrounding spaces: this identifies the sender; the ownership details are compared exactly).
-func SameCarrier(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
-}
+// SameCarrier reports whether a carrier name names the port-out's winning carrier: the same text by
+// SameText (NFC, white space trimmed and collapsed, case ignored), as carrier names are compared
+// everywhere (NormalizePortIn).
+func SameCarrier(a, b string) bool { return SameText(a, b) }
 
 // SameNumbers reports whether two lists hold the same numbers (as sets).
 func SameNumbers(a, b []string) bool {
