@@ -24,3 +24,30 @@ func NormalizeText(s string) string {
 func SameText(a, b string) bool {
 	return strings.EqualFold(NormalizeText(a), NormalizeText(b))
 }
+
+// NormalizePortIn canonicalises the carrier of every number of a port-in, so that one carrier is one
+// LOA group (GroupName) however its name was typed: each carrier is NormalizeText'ed, and numbers whose
+// carriers are the same text case-insensitively (SameText) all get the spelling of the first
+// occurrence in request order ("Acme Telecom" and "acme  telecom " are one carrier, "Acme Telecom").
+// It is pure and deterministic (workflow code may call it) and returns a copy; the request is not
+// changed.
+func NormalizePortIn(req PortInRequest) PortInRequest {
+	out := req
+	out.Numbers = make([]PortNumber, len(req.Numbers))
+	var spellings []string
+	for i, n := range req.Numbers {
+		carrier := NormalizeText(n.Carrier)
+		for _, s := range spellings {
+			if SameText(s, carrier) {
+				carrier = s
+				break
+			}
+		}
+		if !contains(spellings, carrier) {
+			spellings = append(spellings, carrier)
+		}
+		n.Carrier = carrier
+		out.Numbers[i] = n
+	}
+	return out
+}
