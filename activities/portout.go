@@ -99,7 +99,7 @@ func checkPortOutNumbers(numbers []string) error {
 }
 
 // RecordPortOut records a new PortOut request in one transaction, after checking it against the
-// inventory: the instance exists, every number is held by that instance and active, and no number is
+// inventory: the instance exists outside the Tokyo region, every number is held by that instance and active, and no number is
 // in another active port (the unique partial index on port_request_numbers decides races). The
 // numbers are then locked against other ports until FinishPortRequest unlocks them. A rerun for the
 // same workflow ID is a no-op. A refusal writes nothing.
@@ -144,6 +144,11 @@ func (a *Activities) RecordPortOut(ctx context.Context, in RecordPortOutInput) (
 			return err
 		}
 		res.Region = inst.Region
+		if inst.Region == porting.TokyoRegion {
+			// The admin guide: porting is not supported in Tokyo, in either direction.
+			return nonRetryable(ErrRegionNotSupported, "instance_arn",
+				"porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", porting.TokyoRegion)
+		}
 		types, err := checkOwnedAndActive(ctx, tx, r.InstanceARN, r.Numbers)
 		if err != nil {
 			return err

@@ -153,6 +153,20 @@ func TestRecordPortOutRefusals(t *testing.T) {
 	})
 }
 
+// Porting is not supported in the Asia Pacific (Tokyo) region: a port-out from there is refused, as
+// a port-in is, and nothing is written.
+func TestRecordPortOutRefusesTokyo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.arn = f.instance(t, porting.TokyoRegion)
+	nums := f.claim(t, 1)
+	before := snapshot(t, f.db)
+	_, err := f.a.RecordPortOut(ctx, f.portOut("tokyo", nums))
+	requireAppErr(t, err, activities.ErrRegionNotSupported,
+		"instance_arn: porting is not supported for instances in the Asia Pacific (Tokyo) region (ap-northeast-1)")
+	require.Equal(t, before, snapshot(t, f.db), "a refusal writes nothing and locks nothing")
+}
+
 // Two port-outs race for the same number: exactly one records it, the other is told which port has it.
 func TestRecordPortOutConcurrentSameNumber(t *testing.T) {
 	t.Parallel()

@@ -68,15 +68,17 @@ const (
 var OwnershipFields = []string{OwnershipOwnerName, OwnershipAddress, OwnershipBillingContact, OwnershipNumbers}
 
 // ValidatePortOut checks a PortOut request on its own (no database): a well-formed instance ARN
-// (without it the request cannot be processed), E.164 numbers of one country with a business
+// (without it the request cannot be processed) outside the Tokyo region, E.164 numbers of one country with a business
 // calendar, no duplicates, the winning carrier's name and a customer contact.
 func ValidatePortOut(r PortOutRequest) error {
 	var p problems
 	checkRequestID(&p, r.RequestID)
 	if strings.TrimSpace(r.InstanceARN) == "" {
 		p.add("instance_arn", "is required: a port-out cannot be processed without the instance ARN")
-	} else if _, err := ParseInstanceARN(r.InstanceARN); err != nil {
+	} else if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {
 		p.add("instance_arn", "%v", err)
+	} else if ref.Region == TokyoRegion {
+		p.add("instance_arn", "porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", TokyoRegion)
 	}
 	switch {
 	case len(r.Numbers) == 0:
