@@ -248,15 +248,13 @@ func checkIntlNumber(p *problems, field string, n IntlNumber, country string) (s
 		}
 		return e164, true
 	}
-	if region := phonenumbers.GetRegionCodeForNumber(num); region != country {
-		if region == "" {
-			region = "no country"
-		}
-		p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
+	if problem := numberProblem(num); problem != "" {
+		p.add(field+".e164", "%s is not a valid number: %s", e164, problem)
 		return "", false
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		p.add(field+".e164", "%s is not a valid %s number", e164, country)
+	// Jersey, Guernsey and Isle of Man numbers are of the UK numbering plan: GB numbers here.
+	if region := phonenumbers.GetRegionCodeForNumber(num); !numberOfCountry(region, country) {
+		p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
 		return "", false
 	}
 	kind := phonenumbers.GetNumberType(num)

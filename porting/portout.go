@@ -142,10 +142,18 @@ func numberCountry(p *problems, field, e164 string) (string, bool) {
 	case err != nil || !phonenumbers.IsPossibleNumber(num):
 		p.add(field, "is not a possible phone number: %s", e164)
 		return "", false
-	case num.GetCountryCode() == 1:
+	}
+	if problem := numberProblem(num); problem != "" {
+		p.add(field, "%s is not a valid number: %s", e164, problem)
+		return "", false
+	}
+	if num.GetCountryCode() == 1 {
 		return "US", true
 	}
 	region := phonenumbers.GetRegionCodeForNumber(num)
+	if ukCrownDependencies[region] {
+		region = "GB" // the UK numbering plan; counted on the GB calendar
+	}
 	if _, ok := countries[region]; !ok {
 		p.add(field, "%s is a number of %s, which has no business calendar (known: %s)", e164, orUnknown(region), strings.Join(CalendarCountries(), ", "))
 		return "", false
