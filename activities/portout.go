@@ -383,6 +383,8 @@ func recordedResult(ctx context.Context, q sqlx.QueryerContext, key string, out 
 // contact flow and becomes released (the instance no longer owns it; irreversible). It runs exactly
 // once per port-out: a rerun — even after the instance took a number back meanwhile — changes
 // nothing and returns the first run's result. The numbers must still be locked by this port-out.
+// Numbers that came in through a port-in raised the phone-number limit then; their release lowers it
+// again, by one each (lowerLimitForPortedIn; in the audit detail as limit_decrease).
 func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOutInput) (ReleasePortOutResult, error) {
 	switch {
 	case in.WorkflowID == "":
@@ -421,12 +423,22 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 					"%s is not locked by port %s (the port has ended or never recorded it); it is not released", n, in.WorkflowID)
 			}
 		}
-		var released []string
-		if err := tx.SelectContext(ctx, &released, `
+		var rows []struct {
+			E164        string  `db:"e164"`
+			PortRequest *string `db:"port_request"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `
 			UPDATE phone_numbers SET state = 'released', contact_flow = NULL, updated_at = now()
 			WHERE instance_arn = $1 AND e164 = ANY($2) AND state IN ('active', 'releasing')
-			RETURNING e164`, in.InstanceARN, pq.Array(in.Numbers)); err != nil {
+			RETURNING e164, port_request`, in.InstanceARN, pq.Array(in.Numbers)); err != nil {
 			return err
+		}
+		var released, portedIn []string
+		for _, r := range rows {
+			released = append(released, r.E164)
+			if r.PortRequest != nil {
+				portedIn = append(portedIn, r.E164)
+			}
 		}
 		for _, n := range in.Numbers {
 			if indexOf(released, n) < 0 {
@@ -444,9 +456,17 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 			in.WorkflowID, porting.StateReleasing); err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, key, in.WorkflowID, "numbers_released_port_out", map[string]any{
-			"instance_arn": in.InstanceARN, "numbers": in.Numbers, "carrier": in.Carrier,
-		}); err != nil {
+		detail := map[string]any{"instance_arn": in.InstanceARN, "numbers": in.Numbers, "carrier": in.Carrier}
+		if len(portedIn) > 0 {
+			limit, err := lowerLimitForPortedIn(ctx, tx, in.InstanceARN, portedIn)
+			if err != nil {
+				return err
+			}
+			detail["limit_decrease"] = len(portedIn)
+			detail["ported_in_numbers"] = portedIn
+			detail["phone_number_limit"] = limit
+		}
+		if err := audit(ctx, tx, key, in.WorkflowID, "numbers_released_port_out", detail); err != nil {
 			return err
 		}
 		res.Released = in.Numbers
@@ -457,4 +477,43 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 	}
 	res.ReleasedAt = res.ReleasedAt.UTC()
 	return res, nil
+}
+
+// lowerLimitForPortedIn takes back the phone-number limit increase that came with numbers ported in
+// (phone_numbers.port_request set) now that they leave the instance: the limit drops by one per such
+// number, and so does the limit increase recorded for the port-in's group (limit_increases, whose sum
+// AddInstance adds to the base limit), which is removed once nothing of it is left. Numbers claimed
+// directly, within the base limit, lower nothing. It returns the instance's new limit. The caller
+// runs it once per port-out (ReleasePortOutNumbers' audit key).
+func lowerLimitForPortedIn(ctx context.Context, tx *sqlx.Tx, arn string, numbers []string) (int, error) {
+	// One row per (port-in, group) with how many of its numbers leave.
+	var groups []struct {
+		WorkflowID string `db:"workflow_id"`
+		Group      string `db:"group"`
+		Leaving    int    `db:"leaving"`
+	}
+	if err := tx.SelectContext(ctx, &groups, `
+		SELECT n.workflow_id, n."group", count(*) AS leaving
+		FROM phone_numbers p JOIN port_request_numbers n ON n.workflow_id = p.port_request AND n.e164 = p.e164
+		WHERE p.instance_arn = $1 AND p.e164 = ANY($2) AND p.state = 'released' AND p.port_request IS NOT NULL
+		GROUP BY n.workflow_id, n."group"`, arn, pq.Array(numbers)); err != nil {
+		return 0, err
+	}
+	for _, g := range groups {
+		if _, err := tx.ExecContext(ctx, `
+			DELETE FROM limit_increases WHERE workflow_id = $1 AND "group" = $2 AND amount <= $3`,
+			g.WorkflowID, g.Group, g.Leaving); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE limit_increases SET amount = amount - $3 WHERE workflow_id = $1 AND "group" = $2 AND amount > $3`,
+			g.WorkflowID, g.Group, g.Leaving); err != nil {
+			return 0, err
+		}
+	}
+	var limit int
+	err := tx.GetContext(ctx, &limit, `
+		UPDATE instances SET phone_number_limit = greatest(phone_number_limit - $2, 0) WHERE arn = $1
+		RETURNING phone_number_limit`, arn, len(numbers))
+	return limit, err
 }

@@ -374,6 +374,51 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 	require.Equal(t, snap, snapshot(t, f.db), "a rerun changes nothing")
 }
 
+// A port-out takes back the limit increase of the numbers it releases that came in through a port-in
+// (once, even on a rerun); numbers claimed directly, within the base limit, lower nothing.
+func TestReleasePortOutNumbersLowersTheLimitForPortedInNumbers(t *testing.T) {
+	t.Parallel()
+	f, direct := portOutFixture(t, 2) // base limit 10
+	ported := numbers(3, "Acme Telecom")
+	pin := f.record(t, "pin-limit", ported)
+	ni := f.numbersInput(pin.WorkflowID, ported)
+	_, err := f.a.ProvisionNumbers(ctx, ni)
+	require.NoError(t, err)
+	require.NoError(t, f.a.ActivateNumbers(ctx, ni))
+	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: pin.WorkflowID, State: porting.StateCompleted}))
+	require.Equal(t, 13, f.limit(t), "the port-in raised the limit by 3")
+
+	leaving := []string{direct[0], ported[0].E164, ported[2].E164}
+	out := f.recordPortOut(t, "out-limit", leaving)
+	ri := activities.ReleasePortOutInput{WorkflowID: out.WorkflowID, InstanceARN: f.arn, Numbers: leaving, Carrier: "Beta Wireless"}
+	twice(t, f.db, func() (activities.ReleasePortOutResult, error) { return f.a.ReleasePortOutNumbers(ctx, ri) })
+	require.Equal(t, 11, f.limit(t), "lowered by the 2 ported-in numbers released, not by the directly claimed one")
+	require.Equal(t, 1, count(t, f.db, `SELECT amount FROM limit_increases WHERE workflow_id = $1`, pin.WorkflowID),
+		"the port-in's increase keeps what its remaining number needs")
+	var detail struct {
+		LimitDecrease int      `json:"limit_decrease"`
+		PortedIn      []string `json:"ported_in_numbers"`
+		Limit         int      `json:"phone_number_limit"`
+	}
+	var raw []byte
+	require.NoError(t, f.db.GetContext(ctx, &raw, `SELECT detail FROM audit_log WHERE workflow_id = $1 AND action = 'numbers_released_port_out'`, out.WorkflowID))
+	require.NoError(t, json.Unmarshal(raw, &detail))
+	require.Equal(t, 2, detail.LimitDecrease)
+	require.Equal(t, []string{ported[0].E164, ported[2].E164}, detail.PortedIn)
+	require.Equal(t, 11, detail.Limit)
+
+	// Re-registering the instance with its base limit keeps the arithmetic: 10 + the 1 left.
+	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 10})
+	require.NoError(t, err)
+	require.Equal(t, 11, f.limit(t))
+
+	// A port-out of directly claimed numbers only lowers nothing.
+	only := f.recordPortOut(t, "out-direct", direct[1:])
+	_, err = f.a.ReleasePortOutNumbers(ctx, activities.ReleasePortOutInput{WorkflowID: only.WorkflowID, InstanceARN: f.arn, Numbers: direct[1:]})
+	require.NoError(t, err)
+	require.Equal(t, 11, f.limit(t))
+}
+
 func TestReleasePortOutNumbersRefusals(t *testing.T) {
 	t.Parallel()
 	f, nums := portOutFixture(t, 2)
