@@ -23,7 +23,8 @@ const (
 	ErrNumberAlreadyInInstance = "NumberAlreadyInInstance"
 	ErrNumberAlreadyPorting    = "NumberAlreadyPorting"
 	ErrRequestConflict         = "RequestConflict"
-	ErrPhoneNumberLimit        = "PhoneNumberLimitExceeded"
+	// ErrPhoneNumberLimit: ProvisionNumbers would put the instance above its phone-number limit.
+	ErrPhoneNumberLimit = "PhoneNumberLimitExceeded"
 )
 
 // Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5.

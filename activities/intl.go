@@ -7,6 +7,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/contactcenter/numberporting/porting"
 )
 
 // PortabilityCheckInput asks the partner carriers whether an international port is possible.
@@ -25,11 +27,12 @@ type RecordPortabilityInput struct {
 
 // CostDecisionInput records the customer's decision on a quoted porting cost.
 type CostDecisionInput struct {
-	WorkflowID string  `json:"workflow_id"`
-	Amount     float64 `json:"amount"`
-	Currency   string  `json:"currency"`
-	Approved   bool    `json:"approved"`
-	By         string  `json:"by"`
+	WorkflowID string `json:"workflow_id"`
+	// Amount is kept exactly (a JSON string in history and in the audit log's jsonb detail).
+	Amount   porting.Decimal `json:"amount"`
+	Currency string          `json:"currency"`
+	Approved bool            `json:"approved"`
+	By       string          `json:"by"`
 }
 
 // RequestPortabilityCheck puts an international portability check for the partner carriers in
@@ -83,6 +86,9 @@ func (a *Activities) RecordCostDecision(ctx context.Context, in CostDecisionInpu
 	}
 	if strings.TrimSpace(in.By) == "" {
 		return invalidInput("by", "is required")
+	}
+	if err := in.Amount.Valid(); err != nil {
+		return invalidInput("amount", "%v", err)
 	}
 	action := "cost_declined"
 	if in.Approved {

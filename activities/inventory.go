@@ -85,6 +85,11 @@ func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error
 	if in.PhoneNumberLimit < 0 {
 		return Instance{}, invErr(InventoryInvalid, "phone_number_limit", "must not be negative, got %d", in.PhoneNumberLimit)
 	}
+	// Ownership records are stored normalized (porting.NormalizeText): NFC, white space trimmed and
+	// collapsed, so that what is shown and compared is the same text however it was typed.
+	in.OwnerName = porting.NormalizeText(in.OwnerName)
+	in.Address = porting.NormalizeText(in.Address)
+	in.BillingContact = porting.NormalizeText(in.BillingContact)
 	var limit *int
 	if in.PhoneNumberLimit > 0 {
 		limit = &in.PhoneNumberLimit
@@ -258,13 +263,19 @@ func ClaimNumber(ctx context.Context, db *sqlx.DB, instanceARN, e164, numberType
 		if !isNoRows(err) {
 			return err
 		}
+		// Held numbers, plus the room ports have reserved: a port's limit increase is for its own
+		// numbers, which ProvisionNumbers adds after raising the limit.
 		var count int
 		if err := tx.GetContext(ctx, &count, `
-			SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state <> 'released'`, instanceARN); err != nil {
+			SELECT (SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state <> 'released')
+			     + coalesce((SELECT sum(greatest(l.amount - (SELECT count(*) FROM phone_numbers p
+			                    WHERE p.instance_arn = $1 AND p.port_request = l.workflow_id AND p.state <> 'released'), 0))
+			                 FROM (SELECT workflow_id, sum(amount) AS amount FROM limit_increases
+			                       WHERE instance_arn = $1 GROUP BY workflow_id) l), 0)`, instanceARN); err != nil {
 			return err
 		}
 		if count >= limit {
-			return invErr(InventoryRefused, "instance", "instance %s is at its phone-number limit of %d", instanceARN, limit)
+			return invErr(InventoryRefused, "instance", "instance %s is at its phone-number limit of %d (numbers held and reserved by ports in progress)", instanceARN, limit)
 		}
 		_, err = tx.ExecContext(ctx, `
 			INSERT INTO phone_numbers (instance_arn, e164, type, state, contact_flow)

@@ -19,7 +19,9 @@ import (
 // other ports until FinishPortRequest (or the portability check) unlocks them. A rerun for the same
 // workflow ID is a no-op. It returns the instance's region and current phone-number limit.
 func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (RecordPortInResult, error) {
-	r := in.Request
+	// Carriers canonicalised as the workflow does (porting.NormalizePortIn), so the groups recorded in
+	// port_request_numbers are the workflow's groups whatever spelling reached this activity.
+	r := porting.NormalizePortIn(in.Request)
 	if in.WorkflowID == "" {
 		return RecordPortInResult{}, invalidInput("workflow_id", "is required")
 	}

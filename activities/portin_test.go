@@ -27,6 +27,21 @@ func TestRecordPortInRecordsOnceAndLocksNumbers(t *testing.T) {
 	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = 'port-in-rec-1' AND action = 'port_in_recorded'`))
 }
 
+// The activity canonicalises carriers as the workflow does: "acme telecom " is "Acme Telecom", so
+// the groups recorded are the workflow's groups.
+func TestRecordPortInRecordsOneGroupPerCarrierWhateverItsSpelling(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	nums := numbers(3, "Acme Telecom")
+	nums[1].Carrier = "acme  telecom "
+	nums[2].Carrier = "ACME TELECOM"
+	in := f.request("spell", nums)
+	twice(t, f.db, func() (activities.RecordPortInResult, error) { return f.a.RecordPortIn(ctx, in) })
+	var rows []string
+	require.NoError(t, f.db.SelectContext(ctx, &rows, `SELECT DISTINCT "group" || '|' || carrier FROM port_request_numbers WHERE workflow_id = $1`, in.WorkflowID))
+	require.Equal(t, []string{"Acme Telecom/did|Acme Telecom"}, rows)
+}
+
 func TestRecordPortInRefusals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -99,7 +99,7 @@ func checkPortOutNumbers(numbers []string) error {
 }
 
 // RecordPortOut records a new PortOut request in one transaction, after checking it against the
-// inventory: the instance exists, every number is held by that instance and active, and no number is
+// inventory: the instance exists outside the Tokyo region, every number is held by that instance and active, and no number is
 // in another active port (the unique partial index on port_request_numbers decides races). The
 // numbers are then locked against other ports until FinishPortRequest unlocks them. A rerun for the
 // same workflow ID is a no-op. A refusal writes nothing.
@@ -144,6 +144,11 @@ func (a *Activities) RecordPortOut(ctx context.Context, in RecordPortOutInput) (
 			return err
 		}
 		res.Region = inst.Region
+		if inst.Region == porting.TokyoRegion {
+			// The admin guide: porting is not supported in Tokyo, in either direction.
+			return nonRetryable(ErrRegionNotSupported, "instance_arn",
+				"porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", porting.TokyoRegion)
+		}
 		types, err := checkOwnedAndActive(ctx, tx, r.InstanceARN, r.Numbers)
 		if err != nil {
 			return err
@@ -266,8 +271,10 @@ func checkNotPortingOut(ctx context.Context, q sqlx.QueryerContext, workflowID s
 }
 
 // VerifyOwnership compares the winning carrier's request with the ownership records held for the
-// instance: owner name, service address and billing contact byte for byte, and the numbers as a set
-// equal to the port-out's numbers, all still held active by the instance. It returns only the names
+// instance: owner name, service address and billing contact as porting.SameText reads the seeds'
+// "exactly" (Unicode NFC, white space trimmed and collapsed, case ignored; letters, accents, digits
+// and punctuation must be the same), and the numbers as a set equal to the port-out's numbers, all
+// still held active by the instance. It returns only the names
 // of the fields that differ. Each round is verified once: a rerun returns the recorded result even if
 // the records changed meanwhile. The request's state becomes approved or rejected_mismatch.
 func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInput) (VerifyOwnershipResult, error) {
@@ -322,10 +329,10 @@ func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInpu
 				}
 				continue
 			}
-			if stored[f] == "" {
+			if porting.NormalizeText(stored[f]) == "" {
 				res.MissingRecords = append(res.MissingRecords, f)
 			}
-			if claimed[f] != stored[f] {
+			if !porting.SameText(claimed[f], stored[f]) {
 				res.Mismatched = append(res.Mismatched, f)
 			}
 		}
@@ -344,9 +351,9 @@ func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInpu
 		if !res.Matched {
 			action = "ownership_mismatch"
 		}
-		// The audit keeps the carrier's reference data and the result, not the ownership records.
+		// The audit keeps the carrier's reference data (normalized) and the result, not the ownership records.
 		return audit(ctx, tx, key, in.WorkflowID, action, map[string]any{
-			"round": in.Round, "carrier": in.Claim.Carrier, "loa_ref": in.Claim.LOARef,
+			"round": in.Round, "carrier": porting.NormalizeText(in.Claim.Carrier), "loa_ref": porting.NormalizeText(in.Claim.LOARef),
 			"requested_at": in.Claim.RequestedAt, "numbers": in.Claim.Numbers, "result": res,
 		})
 	})
@@ -376,6 +383,8 @@ func recordedResult(ctx context.Context, q sqlx.QueryerContext, key string, out 
 // contact flow and becomes released (the instance no longer owns it; irreversible). It runs exactly
 // once per port-out: a rerun — even after the instance took a number back meanwhile — changes
 // nothing and returns the first run's result. The numbers must still be locked by this port-out.
+// Numbers that came in through a port-in raised the phone-number limit then; their release lowers it
+// again, by one each (lowerLimitForPortedIn; in the audit detail as limit_decrease).
 func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOutInput) (ReleasePortOutResult, error) {
 	switch {
 	case in.WorkflowID == "":
@@ -414,12 +423,22 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 					"%s is not locked by port %s (the port has ended or never recorded it); it is not released", n, in.WorkflowID)
 			}
 		}
-		var released []string
-		if err := tx.SelectContext(ctx, &released, `
+		var rows []struct {
+			E164        string  `db:"e164"`
+			PortRequest *string `db:"port_request"`
+		}
+		if err := tx.SelectContext(ctx, &rows, `
 			UPDATE phone_numbers SET state = 'released', contact_flow = NULL, updated_at = now()
 			WHERE instance_arn = $1 AND e164 = ANY($2) AND state IN ('active', 'releasing')
-			RETURNING e164`, in.InstanceARN, pq.Array(in.Numbers)); err != nil {
+			RETURNING e164, port_request`, in.InstanceARN, pq.Array(in.Numbers)); err != nil {
 			return err
+		}
+		var released, portedIn []string
+		for _, r := range rows {
+			released = append(released, r.E164)
+			if r.PortRequest != nil {
+				portedIn = append(portedIn, r.E164)
+			}
 		}
 		for _, n := range in.Numbers {
 			if indexOf(released, n) < 0 {
@@ -437,9 +456,17 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 			in.WorkflowID, porting.StateReleasing); err != nil {
 			return err
 		}
-		if err := audit(ctx, tx, key, in.WorkflowID, "numbers_released_port_out", map[string]any{
-			"instance_arn": in.InstanceARN, "numbers": in.Numbers, "carrier": in.Carrier,
-		}); err != nil {
+		detail := map[string]any{"instance_arn": in.InstanceARN, "numbers": in.Numbers, "carrier": in.Carrier}
+		if len(portedIn) > 0 {
+			limit, err := lowerLimitForPortedIn(ctx, tx, in.InstanceARN, portedIn)
+			if err != nil {
+				return err
+			}
+			detail["limit_decrease"] = len(portedIn)
+			detail["ported_in_numbers"] = portedIn
+			detail["phone_number_limit"] = limit
+		}
+		if err := audit(ctx, tx, key, in.WorkflowID, "numbers_released_port_out", detail); err != nil {
 			return err
 		}
 		res.Released = in.Numbers
@@ -450,4 +477,43 @@ func (a *Activities) ReleasePortOutNumbers(ctx context.Context, in ReleasePortOu
 	}
 	res.ReleasedAt = res.ReleasedAt.UTC()
 	return res, nil
+}
+
+// lowerLimitForPortedIn takes back the phone-number limit increase that came with numbers ported in
+// (phone_numbers.port_request set) now that they leave the instance: the limit drops by one per such
+// number, and so does the limit increase recorded for the port-in's group (limit_increases, whose sum
+// AddInstance adds to the base limit), which is removed once nothing of it is left. Numbers claimed
+// directly, within the base limit, lower nothing. It returns the instance's new limit. The caller
+// runs it once per port-out (ReleasePortOutNumbers' audit key).
+func lowerLimitForPortedIn(ctx context.Context, tx *sqlx.Tx, arn string, numbers []string) (int, error) {
+	// One row per (port-in, group) with how many of its numbers leave.
+	var groups []struct {
+		WorkflowID string `db:"workflow_id"`
+		Group      string `db:"group"`
+		Leaving    int    `db:"leaving"`
+	}
+	if err := tx.SelectContext(ctx, &groups, `
+		SELECT n.workflow_id, n."group", count(*) AS leaving
+		FROM phone_numbers p JOIN port_request_numbers n ON n.workflow_id = p.port_request AND n.e164 = p.e164
+		WHERE p.instance_arn = $1 AND p.e164 = ANY($2) AND p.state = 'released' AND p.port_request IS NOT NULL
+		GROUP BY n.workflow_id, n."group"`, arn, pq.Array(numbers)); err != nil {
+		return 0, err
+	}
+	for _, g := range groups {
+		if _, err := tx.ExecContext(ctx, `
+			DELETE FROM limit_increases WHERE workflow_id = $1 AND "group" = $2 AND amount <= $3`,
+			g.WorkflowID, g.Group, g.Leaving); err != nil {
+			return 0, err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE limit_increases SET amount = amount - $3 WHERE workflow_id = $1 AND "group" = $2 AND amount > $3`,
+			g.WorkflowID, g.Group, g.Leaving); err != nil {
+			return 0, err
+		}
+	}
+	var limit int
+	err := tx.GetContext(ctx, &limit, `
+		UPDATE instances SET phone_number_limit = greatest(phone_number_limit - $2, 0) WHERE arn = $1
+		RETURNING phone_number_limit`, arn, len(numbers))
+	return limit, err
 }

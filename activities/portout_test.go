@@ -153,6 +153,20 @@ func TestRecordPortOutRefusals(t *testing.T) {
 	})
 }
 
+// Porting is not supported in the Asia Pacific (Tokyo) region: a port-out from there is refused, as
+// a port-in is, and nothing is written.
+func TestRecordPortOutRefusesTokyo(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.arn = f.instance(t, porting.TokyoRegion)
+	nums := f.claim(t, 1)
+	before := snapshot(t, f.db)
+	_, err := f.a.RecordPortOut(ctx, f.portOut("tokyo", nums))
+	requireAppErr(t, err, activities.ErrRegionNotSupported,
+		"instance_arn: porting is not supported for instances in the Asia Pacific (Tokyo) region (ap-northeast-1)")
+	require.Equal(t, before, snapshot(t, f.db), "a refusal writes nothing and locks nothing")
+}
+
 // Two port-outs race for the same number: exactly one records it, the other is told which port has it.
 func TestRecordPortOutConcurrentSameNumber(t *testing.T) {
 	t.Parallel()
@@ -213,8 +227,8 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 		want []string
 	}{
 		{"owner name spelled differently", func(c *porting.WinningCarrierRequest) { c.OwnerName = "Doe Holdings, LLC" }, []string{"owner_name"}},
-		{"owner name in another case", func(c *porting.WinningCarrierRequest) { c.OwnerName = "DOE HOLDINGS LLC" }, []string{"owner_name"}},
-		{"address with a trailing space", func(c *porting.WinningCarrierRequest) { c.Address += " " }, []string{"address"}},
+		{"owner name with a full stop", func(c *porting.WinningCarrierRequest) { c.OwnerName = "Doe Holdings LLC." }, []string{"owner_name"}},
+		{"address with another house number", func(c *porting.WinningCarrierRequest) { c.Address = "11 Main St, New York, NY 10001" }, []string{"address"}},
 		{"billing contact", func(c *porting.WinningCarrierRequest) { c.BillingContact = "pat@doe.example" }, []string{"billing_contact"}},
 		{"a number missing", func(c *porting.WinningCarrierRequest) { c.Numbers = c.Numbers[:1] }, []string{"numbers"}},
 		{"an extra number", func(c *porting.WinningCarrierRequest) { c.Numbers = append(c.Numbers, "+12125559999") }, []string{"numbers"}},
@@ -250,6 +264,47 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, again.Matched)
 	})
+}
+
+// The seeds' "exactly" is read by porting.SameText: NFC, white space trimmed and collapsed, case
+// ignored. The instance's records are stored normalized, and a claim that differs only in those ways
+// matches; a genuinely different name still mismatches, naming only the field.
+func TestVerifyOwnershipNormalizesBothSides(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	const (
+		nfcName    = "Jos\u00e9 M\u00fcller"                 // NFC
+		nfdClaim   = "  JOSE\u0301   mu\u0308ller \t"        // NFD, extra spaces, another case
+		nfcAddress = "12 Rue de l\u2019\u00c9glise,  Paris " // stored with a double and a trailing space
+		address2   = "12 rue de l\u2019E\u0301glise,\nParis" // NFD, newline
+		contact    = "billing@muller.example"
+	)
+	inst, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, OwnerName: nfcName, Address: nfcAddress, BillingContact: " " + contact})
+	require.NoError(t, err)
+	require.Equal(t, "Jos\u00e9 M\u00fcller", inst.OwnerName)
+	require.Equal(t, "12 Rue de l\u2019\u00c9glise, Paris", inst.Address, "stored normalized")
+	require.Equal(t, contact, inst.BillingContact, "stored normalized")
+	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM instances WHERE arn = $1 AND owner_name = $2 AND address = $3 AND billing_contact = $4`,
+		f.arn, "Jos\u00e9 M\u00fcller", "12 Rue de l\u2019\u00c9glise, Paris", contact))
+
+	nums := f.claim(t, 1)
+	in := f.recordPortOut(t, "nfd", nums)
+	claim := porting.WinningCarrierRequest{
+		Carrier: "  beta   WIRELESS ", OwnerName: nfdClaim, Address: address2, BillingContact: "Billing@Muller.Example",
+		Numbers: nums, LOARef: " loa-1.pdf ", RequestedAt: time.Date(2026, 12, 4, 14, 0, 0, 0, time.UTC),
+	}
+	res, err := f.a.VerifyOwnership(ctx, activities.VerifyOwnershipInput{WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums, Round: 1, Claim: claim})
+	require.NoError(t, err)
+	require.Equal(t, activities.VerifyOwnershipResult{Matched: true}, res)
+	require.Equal(t, "approved", stateOf(t, f, in.WorkflowID))
+	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND detail->>'carrier' = 'beta WIRELESS' AND detail->>'loa_ref' = 'loa-1.pdf'`, in.WorkflowID),
+		"the claim's carrier data is recorded normalized")
+
+	claim.OwnerName = "Jose Muller" // without the accents: another spelling
+	res, err = f.a.VerifyOwnership(ctx, activities.VerifyOwnershipInput{WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums, Round: 2, Claim: claim})
+	require.NoError(t, err)
+	require.Equal(t, activities.VerifyOwnershipResult{Matched: false, Mismatched: []string{"owner_name"}}, res)
+	require.Equal(t, "rejected_mismatch", stateOf(t, f, in.WorkflowID))
 }
 
 func TestVerifyOwnershipWithoutRecordsReportsThem(t *testing.T) {
@@ -317,6 +372,51 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, res, again)
 	require.Equal(t, snap, snapshot(t, f.db), "a rerun changes nothing")
+}
+
+// A port-out takes back the limit increase of the numbers it releases that came in through a port-in
+// (once, even on a rerun); numbers claimed directly, within the base limit, lower nothing.
+func TestReleasePortOutNumbersLowersTheLimitForPortedInNumbers(t *testing.T) {
+	t.Parallel()
+	f, direct := portOutFixture(t, 2) // base limit 10
+	ported := numbers(3, "Acme Telecom")
+	pin := f.record(t, "pin-limit", ported)
+	ni := f.numbersInput(pin.WorkflowID, ported)
+	_, err := f.a.ProvisionNumbers(ctx, ni)
+	require.NoError(t, err)
+	require.NoError(t, f.a.ActivateNumbers(ctx, ni))
+	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: pin.WorkflowID, State: porting.StateCompleted}))
+	require.Equal(t, 13, f.limit(t), "the port-in raised the limit by 3")
+
+	leaving := []string{direct[0], ported[0].E164, ported[2].E164}
+	out := f.recordPortOut(t, "out-limit", leaving)
+	ri := activities.ReleasePortOutInput{WorkflowID: out.WorkflowID, InstanceARN: f.arn, Numbers: leaving, Carrier: "Beta Wireless"}
+	twice(t, f.db, func() (activities.ReleasePortOutResult, error) { return f.a.ReleasePortOutNumbers(ctx, ri) })
+	require.Equal(t, 11, f.limit(t), "lowered by the 2 ported-in numbers released, not by the directly claimed one")
+	require.Equal(t, 1, count(t, f.db, `SELECT amount FROM limit_increases WHERE workflow_id = $1`, pin.WorkflowID),
+		"the port-in's increase keeps what its remaining number needs")
+	var detail struct {
+		LimitDecrease int      `json:"limit_decrease"`
+		PortedIn      []string `json:"ported_in_numbers"`
+		Limit         int      `json:"phone_number_limit"`
+	}
+	var raw []byte
+	require.NoError(t, f.db.GetContext(ctx, &raw, `SELECT detail FROM audit_log WHERE workflow_id = $1 AND action = 'numbers_released_port_out'`, out.WorkflowID))
+	require.NoError(t, json.Unmarshal(raw, &detail))
+	require.Equal(t, 2, detail.LimitDecrease)
+	require.Equal(t, []string{ported[0].E164, ported[2].E164}, detail.PortedIn)
+	require.Equal(t, 11, detail.Limit)
+
+	// Re-registering the instance with its base limit keeps the arithmetic: 10 + the 1 left.
+	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 10})
+	require.NoError(t, err)
+	require.Equal(t, 11, f.limit(t))
+
+	// A port-out of directly claimed numbers only lowers nothing.
+	only := f.recordPortOut(t, "out-direct", direct[1:])
+	_, err = f.a.ReleasePortOutNumbers(ctx, activities.ReleasePortOutInput{WorkflowID: only.WorkflowID, InstanceARN: f.arn, Numbers: direct[1:]})
+	require.NoError(t, err)
+	require.Equal(t, 11, f.limit(t))
 }
 
 func TestReleasePortOutNumbersRefusals(t *testing.T) {

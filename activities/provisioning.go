@@ -91,12 +91,14 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 
 	// Checks and the limit increase, in one transaction.
 	err := inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
-		var exists bool
-		if err := tx.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM instances WHERE arn = $1)`, in.InstanceARN); err != nil {
-			return err
-		}
-		if !exists {
+		// The instance row lock serializes this with ClaimNumber, so the limit check below holds.
+		var limit int
+		err := tx.GetContext(ctx, &limit, `SELECT phone_number_limit FROM instances WHERE arn = $1 FOR UPDATE`, in.InstanceARN)
+		if isNoRows(err) {
 			return nonRetryable(ErrInstanceNotFound, "instance_arn", "instance %s does not exist", in.InstanceARN)
+		}
+		if err != nil {
+			return err
 		}
 		if err := checkFlowPublished(ctx, tx, in.InstanceARN, flow, ErrContactFlowNotPublished); err != nil {
 			return err
@@ -114,13 +116,32 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 		if err != nil {
 			return err
 		}
+		raised := false
 		if n, _ := res.RowsAffected(); n == 1 {
-			var limit int
+			raised = true
 			if err := tx.GetContext(ctx, &limit, `
 				UPDATE instances SET phone_number_limit = phone_number_limit + $2 WHERE arn = $1
 				RETURNING phone_number_limit`, in.InstanceARN, len(numbers)); err != nil {
 				return err
 			}
+		}
+		// The increase makes room for the group's numbers only if the instance was within its limit:
+		// it is not when its base limit was lowered below what it holds (starter instance add
+		// --phone-number-limit). Then nothing is added and the increase is not kept (rollback).
+		var others int
+		if err := tx.GetContext(ctx, &others, `
+			SELECT count(*) FROM phone_numbers
+			WHERE instance_arn = $1 AND state <> 'released' AND NOT (port_request IS NOT DISTINCT FROM $2 AND e164 = ANY($3))`,
+			in.InstanceARN, in.WorkflowID, pq.Array(numbers)); err != nil {
+			return err
+		}
+		if others+len(numbers) > limit {
+			return nonRetryable(ErrPhoneNumberLimit, "instance_arn",
+				"instance %s would hold %d numbers with this group's %d, above its phone-number limit of %d (the port's increase included); "+
+					"raise the instance's base limit (starter instance add --arn %s --phone-number-limit N) and retry",
+				in.InstanceARN, others+len(numbers), len(numbers), limit, in.InstanceARN)
+		}
+		if raised {
 			return audit(ctx, tx, roundKey(stepKey(in.WorkflowID, "limit-increase", in.Group), in.Round), in.WorkflowID, "phone_number_limit_raised",
 				map[string]any{"group": in.Group, "instance_arn": in.InstanceARN, "amount": len(numbers), "phone_number_limit": limit})
 		}

@@ -244,3 +244,49 @@ func TestFinishPortRequestUnlocksNumbers(t *testing.T) {
 	requireAppErr(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: "port-in-never", State: porting.StateScheduled}),
 		activities.ErrInvalidInput, `state: must be an end state`)
 }
+
+// The phone-number limit is enforced by ProvisionNumbers: the port's increase makes room for its own
+// numbers only, so an instance whose base limit was lowered below what it holds cannot take them.
+// Nothing is added and the increase is not kept.
+func TestProvisionNumbersRefusesAboveThePhoneNumberLimit(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.claim(t, 3)
+	nums := numbers(2, "Acme Telecom")
+	in := f.record(t, "over-limit", nums)
+	_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 2}) // below the 3 held
+	require.NoError(t, err)
+
+	before := snapshot(t, f.db)
+	_, err = f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
+	requireAppErr(t, err, activities.ErrPhoneNumberLimit, fmt.Sprintf(
+		"instance_arn: instance %s would hold 5 numbers with this group's 2, above its phone-number limit of 4 (the port's increase included)", f.arn))
+	require.Equal(t, before, snapshot(t, f.db), "nothing added, no increase kept")
+
+	// With room again, the same call goes through.
+	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 3})
+	require.NoError(t, err)
+	res, err := f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
+	require.NoError(t, err)
+	require.Equal(t, activities.ProvisionResult{Provisioned: 2, PhoneNumberLimit: 5}, res)
+}
+
+// A claim cannot take the room a port's increase reserved for its numbers before they are added
+// (ProvisionNumbers raises the limit first, then adds the numbers in batches).
+func TestClaimNumberDoesNotTakeAPortsReservedRoom(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.claim(t, 10) // at the base limit
+	nums := numbers(2, "Acme Telecom")
+	in := f.record(t, "reserved", nums)
+	// What ProvisionNumbers' first transaction does, before its batches.
+	_, err := f.db.ExecContext(ctx, `INSERT INTO limit_increases (workflow_id, "group", instance_arn, amount) VALUES ($1, 'Acme Telecom/did', $2, 2)`, in.WorkflowID, f.arn)
+	require.NoError(t, err)
+	_, err = f.db.ExecContext(ctx, `UPDATE instances SET phone_number_limit = phone_number_limit + 2 WHERE arn = $1`, f.arn)
+	require.NoError(t, err)
+
+	err = activities.ClaimNumber(ctx, f.db, f.arn, numbers(1, "")[0].E164, "did", "")
+	require.ErrorContains(t, err, "is at its phone-number limit of 12 (numbers held and reserved by ports in progress)")
+	_, err = f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
+	require.NoError(t, err, "the port's numbers still fit")
+}

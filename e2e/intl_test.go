@@ -85,7 +85,7 @@ func TestInternationalPortInEndToEnd(t *testing.T) {
 		assert.Contains(t, r.stderr, "not awaiting a cost approval", r)
 
 		s.ok(ctx, t, "portability-result", "--workflow", id, "--file", writeJSON(t, "pr.json",
-			porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 120, Currency: "GBP"}}))
+			porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: porting.MustDecimal("120.00"), Currency: "GBP"}}))
 		waitState(t, id, porting.StateAwaitingCostApproval, 30*time.Second)
 		s.ok(ctx, t, "approve-cost", "--workflow", id, "--approve", "--by", "bea@example.co.uk")
 		waitState(t, id, porting.StateAwaitingLOA, 30*time.Second)

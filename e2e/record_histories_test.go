@@ -75,7 +75,7 @@ func TestRecordHistories(t *testing.T) {
 		AuthorizedContact: porting.Contact{Name: "Bea", Email: "bea@example.co.uk"},
 	}
 	r.record("intl-cost-approval", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-4"), intl,
-		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 50, Currency: "GBP"}}, porting.StateAwaitingPortability, false, nil},
+		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: porting.MustDecimal("50.00"), Currency: "GBP"}}, porting.StateAwaitingPortability, false, nil},
 		step{porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"}, porting.StateAwaitingCostApproval, false, nil},
 		step{porting.SignalSubmitLOA, loaFor(porting.IntlGroup), porting.StateAwaitingLOA, false, nil},
 		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false, nil},

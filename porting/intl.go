@@ -110,13 +110,24 @@ type NumberPortability struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
-// Cost is a price quoted for a port.
+// Cost is a price quoted for a port: an exact decimal amount (a JSON string "45.00" or number) in an
+// ISO 4217 currency.
 type Cost struct {
-	Amount   float64 `json:"amount"`
+	Amount   Decimal `json:"amount"`
 	Currency string  `json:"currency"`
 }
 
-func (c Cost) String() string { return fmt.Sprintf("%.2f %s", c.Amount, c.Currency) }
+// IsPositive reports whether there is something to pay (a decimal amount above zero).
+func (c Cost) IsPositive() bool { return c.Amount.IsPositive() }
+
+// String is "45.00 GBP": the amount with at least its currency's decimals (never rounded).
+func (c Cost) String() string {
+	amount := c.Amount
+	if digits, err := CurrencyDigits(c.Currency); err == nil {
+		amount = amount.WithScale(digits)
+	}
+	return amount.String() + " " + c.Currency
+}
 
 // ApproveCost is the payload of the approve-cost signal/update.
 type ApproveCost struct {
@@ -244,15 +255,13 @@ func checkIntlNumber(p *problems, field string, n IntlNumber, country string) (s
 		}
 		return e164, true
 	}
-	if region := phonenumbers.GetRegionCodeForNumber(num); region != country {
-		if region == "" {
-			region = "no country"
-		}
-		p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
+	if problem := numberProblem(num); problem != "" {
+		p.add(field+".e164", "%s is not a valid number: %s", e164, problem)
 		return "", false
 	}
-	if !phonenumbers.IsValidNumber(num) {
-		p.add(field+".e164", "%s is not a valid %s number", e164, country)
+	// Jersey, Guernsey and Isle of Man numbers are of the UK numbering plan: GB numbers here.
+	if region := phonenumbers.GetRegionCodeForNumber(num); !numberOfCountry(region, country) {
+		p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
 		return "", false
 	}
 	kind := phonenumbers.GetNumberType(num)
@@ -293,14 +302,30 @@ func ValidatePortabilityResult(r PortabilityResult) error {
 		}
 	}
 	if r.Cost != nil {
-		if r.Cost.Amount < 0 {
-			p.add("cost.amount", "must not be negative")
-		}
-		if len(r.Cost.Currency) != 3 || strings.ToUpper(r.Cost.Currency) != r.Cost.Currency {
-			p.add("cost.currency", "must be an ISO 4217 code like EUR, got %q", r.Cost.Currency)
-		}
+		checkCost(&p, "cost", *r.Cost)
 	}
 	return p.err()
+}
+
+// checkCost: the amount is a non-negative decimal with no more decimals than its currency has, and
+// the currency an ISO 4217 one.
+func checkCost(p *problems, field string, c Cost) {
+	amountOK := true
+	if err := c.Amount.Valid(); err != nil {
+		p.add(field+".amount", "%v", err)
+		amountOK = false
+	} else if c.Amount.Sign() < 0 {
+		p.add(field+".amount", "must not be negative, got %s", c.Amount)
+		amountOK = false
+	}
+	digits, err := CurrencyDigits(c.Currency)
+	if err != nil {
+		p.add(field+".currency", "%v", err)
+		return
+	}
+	if amountOK && c.Amount.Scale() > digits {
+		p.add(field+".amount", "%s has %d decimals; %s amounts have at most %d", c.Amount, c.Amount.Scale(), c.Currency, digits)
+	}
 }
 
 // ValidateApproveCost checks an approve-cost payload on its own.

@@ -68,15 +68,17 @@ const (
 var OwnershipFields = []string{OwnershipOwnerName, OwnershipAddress, OwnershipBillingContact, OwnershipNumbers}
 
 // ValidatePortOut checks a PortOut request on its own (no database): a well-formed instance ARN
-// (without it the request cannot be processed), E.164 numbers of one country with a business
+// (without it the request cannot be processed) outside the Tokyo region, E.164 numbers of one country with a business
 // calendar, no duplicates, the winning carrier's name and a customer contact.
 func ValidatePortOut(r PortOutRequest) error {
 	var p problems
 	checkRequestID(&p, r.RequestID)
 	if strings.TrimSpace(r.InstanceARN) == "" {
 		p.add("instance_arn", "is required: a port-out cannot be processed without the instance ARN")
-	} else if _, err := ParseInstanceARN(r.InstanceARN); err != nil {
+	} else if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {
 		p.add("instance_arn", "%v", err)
+	} else if ref.Region == TokyoRegion {
+		p.add("instance_arn", "porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", TokyoRegion)
 	}
 	switch {
 	case len(r.Numbers) == 0:
@@ -140,10 +142,18 @@ func numberCountry(p *problems, field, e164 string) (string, bool) {
 	case err != nil || !phonenumbers.IsPossibleNumber(num):
 		p.add(field, "is not a possible phone number: %s", e164)
 		return "", false
-	case num.GetCountryCode() == 1:
+	}
+	if problem := numberProblem(num); problem != "" {
+		p.add(field, "%s is not a valid number: %s", e164, problem)
+		return "", false
+	}
+	if num.GetCountryCode() == 1 {
 		return "US", true
 	}
 	region := phonenumbers.GetRegionCodeForNumber(num)
+	if ukCrownDependencies[region] {
+		region = "GB" // the UK numbering plan; counted on the GB calendar
+	}
 	if _, ok := countries[region]; !ok {
 		p.add(field, "%s is a number of %s, which has no business calendar (known: %s)", e164, orUnknown(region), strings.Join(CalendarCountries(), ", "))
 		return "", false
@@ -223,11 +233,10 @@ func ValidateWinningCarrierRequest(r WinningCarrierRequest, now time.Time) error
 	return p.err()
 }
 
-// SameCarrier reports whether a carrier name names the port-out's winning carrier (ignoring case and
-// surrounding spaces: this identifies the sender; the ownership details are compared exactly).
-func SameCarrier(a, b string) bool {
-	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
-}
+// SameCarrier reports whether a carrier name names the port-out's winning carrier: the same text by
+// SameText (NFC, white space trimmed and collapsed, case ignored), as carrier names are compared
+// everywhere (NormalizePortIn).
+func SameCarrier(a, b string) bool { return SameText(a, b) }
 
 // SameNumbers reports whether two lists hold the same numbers (as sets).
 func SameNumbers(a, b []string) bool {

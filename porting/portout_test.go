@@ -21,7 +21,9 @@ func TestValidatePortOut(t *testing.T) {
 	require.NoError(t, ValidatePortOut(validPortOut()))
 	tokyo := validPortOut()
 	tokyo.InstanceARN = "arn:aws:connect:ap-northeast-1:123456789012:instance/x"
-	require.NoError(t, ValidatePortOut(tokyo), "numbers may leave a Tokyo instance")
+	require.EqualError(t, ValidatePortOut(tokyo),
+		"instance_arn: porting is not supported for instances in the Asia Pacific (Tokyo) region (ap-northeast-1)",
+		"the admin guide: no porting in Tokyo, in either direction")
 	london := validPortOut()
 	london.Numbers = []string{"+442079460000", "+442079460001"}
 	require.NoError(t, ValidatePortOut(london))

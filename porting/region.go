@@ -3,6 +3,7 @@ package porting
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // TokyoRegion is where porting is not supported (admin guide, "Tokyo region").
@@ -23,9 +24,20 @@ var regionTimeZones = map[string]string{
 	"ap-southeast-2": "Australia/Sydney",
 	"ap-northeast-2": "Asia/Seoul",
 	"ap-northeast-1": "Asia/Tokyo",
+	// AWS GovCloud (US): US-West is in Oregon, US-East in Ohio. Their ARNs are of the aws-us-gov partition.
+	"us-gov-west-1": "America/Los_Angeles",
+	"us-gov-east-1": "America/New_York",
 }
 
-var arnPattern = regexp.MustCompile(`^arn:aws[a-z-]*:connect:([a-z0-9-]+):([0-9]{12}):instance/([A-Za-z0-9-]+)$`)
+// regionPartition is the ARN partition of a region: aws-us-gov for GovCloud, aws for the others.
+func regionPartition(region string) string {
+	if strings.HasPrefix(region, "us-gov-") {
+		return "aws-us-gov"
+	}
+	return "aws"
+}
+
+var arnPattern = regexp.MustCompile(`^arn:(aws[a-z-]*):connect:([a-z0-9-]+):([0-9]{12}):instance/([A-Za-z0-9-]+)$`)
 
 // InstanceRef is a parsed instance ARN.
 type InstanceRef struct {
@@ -39,10 +51,14 @@ func ParseInstanceARN(arn string) (InstanceRef, error) {
 	if m == nil {
 		return InstanceRef{}, fmt.Errorf("must look like arn:aws:connect:<region>:<12-digit account>:instance/<id>, got %q", arn)
 	}
-	if _, ok := regionTimeZones[m[1]]; !ok {
-		return InstanceRef{}, fmt.Errorf("region %q is not a region the provider hosts instances in", m[1])
+	partition, region := m[1], m[2]
+	if _, ok := regionTimeZones[region]; !ok {
+		return InstanceRef{}, fmt.Errorf("region %q is not a region the provider hosts instances in", region)
 	}
-	return InstanceRef{ARN: arn, Region: m[1], Account: m[2], ID: m[3]}, nil
+	if want := regionPartition(region); partition != want {
+		return InstanceRef{}, fmt.Errorf("an instance in %s has an ARN of partition %s (arn:%s:connect:…), got %s", region, want, want, partition)
+	}
+	return InstanceRef{ARN: arn, Region: region, Account: m[3], ID: m[4]}, nil
 }
 
 // RegionTimeZone is the IANA time zone of a region.

@@ -133,6 +133,10 @@ func checkNANPNumber(p *problems, field, e164, numberType string) {
 		p.add(field, "is not a possible US/Canada number: %s", e164)
 		return
 	}
+	if problem := numberProblem(num); problem != "" {
+		p.add(field, "%s is not a valid number: %s", e164, problem)
+		return
+	}
 	tollFree := phonenumbers.GetNumberType(num) == phonenumbers.TOLL_FREE
 	switch {
 	case numberType == NumberTypeTollFree && !tollFree:

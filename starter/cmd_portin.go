@@ -37,15 +37,25 @@ func (a *app) portIn(ctx context.Context, file string) error {
 	if err != nil {
 		return err
 	}
-	var req porting.PortInRequest
-	if err := decodeStrict(data, &req, inputName(file)); err != nil {
+	req, err := readPortIn(data, inputName(file))
+	if err != nil {
 		return err
 	}
-	if err := porting.ValidatePortIn(req); err != nil {
-		return invalid("port-in request ("+inputName(file)+")", err)
-	}
-
 	return a.startPort(ctx, portInStart(req), req)
+}
+
+// readPortIn decodes and validates a PortIn request and canonicalises its carriers
+// (porting.NormalizePortIn), so that the workflow, its groups and the Carrier search attribute see
+// one spelling per carrier ("Acme Telecom" and "acme telecom " are one carrier).
+func readPortIn(data []byte, name string) (porting.PortInRequest, error) {
+	var req porting.PortInRequest
+	if err := decodeStrict(data, &req, name); err != nil {
+		return porting.PortInRequest{}, err
+	}
+	if err := porting.ValidatePortIn(req); err != nil {
+		return porting.PortInRequest{}, invalid("port-in request ("+name+")", err)
+	}
+	return porting.NormalizePortIn(req), nil
 }
 
 func portInStart(req porting.PortInRequest) portStart {

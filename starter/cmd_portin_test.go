@@ -38,3 +38,20 @@ func TestPortInStartOptions(t *testing.T) {
 	require.Equal(t, []string{"Acme Telecom", "Bell"}, carriers)
 	require.Equal(t, []string{"+14155550100", "+18005550100", "+14155550101"}, numbers)
 }
+
+// "Acme Telecom" and "acme telecom " are one carrier: one LOA group, one Carrier search attribute
+// value, in the first occurrence's spelling; the workflow is started with the normalised request.
+func TestPortInNormalizesCarriersBeforeStarting(t *testing.T) {
+	data := []byte(`{"request_id": "REQ-2", "instance_arn": "arn:aws:connect:us-east-1:123456789012:instance/abc-1",
+	 "contact_flow": "Main", "authorized_contact": {"name": "Pat Doe", "email": "pat@example.com"},
+	 "numbers": [{"e164": "+14155550100", "type": "did", "carrier": "Acme Telecom"},
+	             {"e164": "+14155550101", "type": "did", "carrier": "acme  telecom "},
+	             {"e164": "+14155550102", "type": "did", "carrier": "Bell"}]}`)
+	req, err := readPortIn(data, "req.json")
+	require.NoError(t, err)
+	for _, n := range req.Numbers[:2] {
+		require.Equal(t, "Acme Telecom", n.Carrier)
+	}
+	carriers, _ := startOptions(portInStart(req)).TypedSearchAttributes.GetKeywordList(porting.SearchCarrier)
+	require.Equal(t, []string{"Acme Telecom", "Bell"}, carriers)
+}

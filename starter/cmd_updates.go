@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -91,6 +92,9 @@ func (a *app) carrierResponseCmd() *cobra.Command {
 					if strings.TrimSpace(group) == "" {
 						return badInput("group: --group is required")
 					}
+					if err := a.acceptWithoutDate(ctx, workflowID); err != nil {
+						return err
+					}
 					return a.sendUpdate(ctx, workflowID, porting.SignalCarrierResponse, r)
 				}
 				t, err := time.Parse(time.RFC3339, portDate)
@@ -142,4 +146,31 @@ func (a *app) cancelCmd() *cobra.Command {
 	cmd.Flags().StringVar(&by, "by", "", "who asked for the cancellation")
 	_ = cmd.MarkFlagRequired("workflow")
 	return cmd
+}
+
+// acceptWithoutDate: --accept without --port-date is bad input (exit 2) except as the carrier's
+// confirmation of a cancellation, which only an international port-in awaiting it (state
+// cancel_requested) takes. A port-in or port-out workflow ID is refused without asking Temporal; an
+// international one is asked for its state.
+func (a *app) acceptWithoutDate(ctx context.Context, workflowID string) error {
+	noDate := func(why string) error {
+		return badInput("port_date: --accept needs --port-date (the FOC date, RFC 3339 with offset, e.g. 2026-11-25T10:00:00-05:00); "+
+			"only an international port-in awaiting the carrier's answer to a cancellation (state %s) is confirmed without one, %s",
+			porting.StateCancelRequested, why)
+	}
+	if !strings.HasPrefix(workflowID, porting.IntlPortInWorkflowID("")) {
+		return noDate("and " + workflowID + " is not an international port-in")
+	}
+	raw, err := a.queryStatus(ctx, workflowID)
+	if err != nil {
+		return err
+	}
+	var st porting.Status
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return failure(err, "decode status of %s: %v", workflowID, err)
+	}
+	if st.State != porting.StateCancelRequested {
+		return noDate(fmt.Sprintf("and %s is %s", workflowID, st.State))
+	}
+	return nil
 }

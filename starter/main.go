@@ -32,6 +32,8 @@ type app struct {
 	databaseURL string
 	timeout     time.Duration
 	dialTimeout time.Duration
+	// updateWait bounds how long an accepted update's result is awaited (--update-wait).
+	updateWait time.Duration
 	// insecurePlaintext lets the starter run without PORTING_PAYLOAD_KEY (plain payloads).
 	insecurePlaintext bool
 
@@ -82,6 +84,8 @@ func (a *app) rootCmd() *cobra.Command {
 		"Postgres URL for the inventory commands (env DATABASE_URL)")
 	pf.DurationVar(&a.timeout, "timeout", time.Minute, "how long a command may take in all")
 	pf.DurationVar(&a.dialTimeout, "dial-timeout", 5*time.Second, "how long to wait for Temporal to answer when connecting")
+	pf.DurationVar(&a.updateWait, "update-wait", 20*time.Second,
+		"how long to wait for the result of an update the workflow has accepted; after that the command says it is still being applied and exits 0")
 	pf.BoolVar(&a.insecurePlaintext, temporalconn.FlagInsecurePlaintext, temporalconn.EnvBool(temporalconn.EnvInsecurePlaintext),
 		"run without "+temporalconn.EnvPayloadKey+": payloads (PINs, account numbers) reach Temporal unencrypted (env "+
 			temporalconn.EnvInsecurePlaintext+")")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -14,8 +15,10 @@ import (
 	"github.com/contactcenter/numberporting/porting"
 )
 
-// sendUpdate delivers an update and waits until the workflow has handled it. The update's
-// validator or handler error comes back as exit 3 with the workflow's own message.
+// sendUpdate delivers an update in two stages: it waits (within --timeout) until the workflow has
+// accepted or refused it — the validator's refusal comes back as exit 3 with the workflow's own
+// message, no answer at all as exit 1 ("is a worker polling?") — and then waits at most --update-wait
+// for the handler's result (awaitUpdate).
 func (a *app) sendUpdate(ctx context.Context, workflowID, name string, arg any) error {
 	c, err := a.dial(ctx)
 	if err != nil {
@@ -26,11 +29,31 @@ func (a *app) sendUpdate(ctx context.Context, workflowID, name string, arg any) 
 		WorkflowID:   workflowID,
 		UpdateName:   name,
 		Args:         []any{arg},
-		WaitForStage: client.WorkflowUpdateStageCompleted,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
+	if err != nil {
+		return a.updateError(ctx, c, workflowID, name, err)
+	}
+	return a.awaitUpdate(ctx, c, handle, workflowID, name)
+}
+
+// awaitUpdate waits for an accepted update's result for at most --update-wait (and --timeout). The
+// handler's error is exit 3. A result that is not ready in time is no failure: the workflow accepted
+// the update and is still applying it (an activity it waits on may be retrying), so the command says
+// so, names the workflow and how to follow it, and exits 0.
+func (a *app) awaitUpdate(ctx context.Context, c client.Client, handle client.WorkflowUpdateHandle, workflowID, name string) error {
+	waitCtx := ctx
+	if a.updateWait > 0 {
+		var cancel context.CancelFunc
+		waitCtx, cancel = context.WithTimeout(ctx, a.updateWait)
+		defer cancel()
+	}
 	var outcome string
-	if err == nil {
-		err = handle.Get(ctx, &outcome)
+	err := handle.Get(waitCtx, &outcome)
+	if err != nil && waitCtx.Err() != nil && !isRefusal(err) {
+		fmt.Fprintf(a.stdout, "%s: %s was accepted and is still being applied (no result after %s); follow it with `starter status --workflow %s`\n",
+			workflowID, name, a.waitedFor(), workflowID)
+		return nil
 	}
 	if err != nil {
 		return a.updateError(ctx, c, workflowID, name, err)
@@ -41,6 +64,23 @@ func (a *app) sendUpdate(ctx context.Context, workflowID, name string, arg any) 
 	// The workflow's own account of what the update did, e.g. "group Acme Telecom/did: LOA v2 submitted to Acme Telecom".
 	fmt.Fprintf(a.stdout, "%s: %s\n", workflowID, outcome)
 	return nil
+}
+
+// isRefusal: the workflow's own answer (the handler's error or a cancellation), not a timeout.
+func isRefusal(err error) bool {
+	var (
+		appErr   *temporal.ApplicationError
+		canceled *temporal.CanceledError
+	)
+	return errors.As(err, &appErr) || errors.As(err, &canceled)
+}
+
+// waitedFor is how long awaitUpdate waited at most.
+func (a *app) waitedFor() time.Duration {
+	if a.updateWait > 0 && (a.timeout <= 0 || a.updateWait < a.timeout) {
+		return a.updateWait
+	}
+	return a.timeout
 }
 
 // updateError classifies an update's failure: refused by the workflow (3), no such workflow (4),

@@ -184,7 +184,7 @@ func (p *intlPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting
 	if len(portable) == 0 {
 		return nil, porting.StateNotPortable, "the partner carriers report that none of the numbers can be ported"
 	}
-	if answer.Cost == nil || answer.Cost.Amount <= 0 {
+	if answer.Cost == nil || !answer.Cost.IsPositive() {
 		return portable, "", ""
 	}
 	return p.awaitCostApproval(ctx, w, portable, *answer.Cost)

@@ -74,8 +74,8 @@ func intlLOA() porting.SubmitLOA {
 	}}
 }
 
-func portableWithCost(amount float64) porting.PortabilityResult {
-	return porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: amount, Currency: "GBP"}}
+func portableWithCost(amount int64) porting.PortabilityResult {
+	return porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: porting.NewDecimal(amount, 0), Currency: "GBP"}}
 }
 
 func TestIntlCostApprovalThenAcceptanceProvisionsPreviousUKBusinessDay(t *testing.T) {

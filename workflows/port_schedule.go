@@ -61,14 +61,14 @@ func (w *port) provisioned(ctx workflow.Context, g *group, res activities.Provis
 }
 
 // healable reports whether a provisioning failure may clear up by itself or by someone's hand
-// before the port date: a contact flow unpublished or removed (the customer can publish it again), or
-// a timeout (Postgres or the instance API down). Anything else (the instance is gone, a number is
+// before the port date: a contact flow unpublished or removed (the customer can publish it again), an
+// instance whose base limit was lowered below what it holds (support can raise it), or a timeout (Postgres or the instance API down). Anything else (the instance is gone, a number is
 // held by another instance) is permanent.
 func healable(err error) bool {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
 		switch app.Type() {
-		case activities.ErrContactFlowNotPublished, activities.ErrContactFlowNotFound:
+		case activities.ErrContactFlowNotPublished, activities.ErrContactFlowNotFound, activities.ErrPhoneNumberLimit:
 			return true
 		}
 		return !app.NonRetryable()

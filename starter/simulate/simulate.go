@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -672,12 +671,12 @@ func ParseCost(s string) (*porting.Cost, error) {
 		return nil, errors.New(`must be an amount and an ISO 4217 currency, e.g. "49.00 GBP"`)
 	}
 	amount, currency := parts[0], parts[1]
-	if _, err := strconv.ParseFloat(amount, 64); err != nil {
+	if _, err := porting.ParseDecimal(amount); err != nil {
 		amount, currency = parts[1], parts[0]
 	}
-	v, err := strconv.ParseFloat(amount, 64)
-	if err != nil || v < 0 {
-		return nil, fmt.Errorf(`amount %q is not a non-negative number (e.g. "49.00 GBP")`, parts[0])
+	v, err := porting.ParseDecimal(amount) // exact: the quote is passed on as written, never through a float
+	if err != nil || v.Sign() < 0 {
+		return nil, fmt.Errorf(`amount %q is not a non-negative decimal (e.g. "49.00 GBP")`, parts[0])
 	}
 	c := &porting.Cost{Amount: v, Currency: strings.ToUpper(currency)}
 	if err := porting.ValidatePortabilityResult(porting.PortabilityResult{Cost: c}); err != nil {

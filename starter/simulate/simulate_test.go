@@ -108,7 +108,7 @@ func testConfig() Config {
 	cfg.CustomerAfter = 0
 	cfg.RejectFirst = 1
 	cfg.PortIn = 2 * time.Minute
-	cfg.Cost = &porting.Cost{Amount: 49, Currency: "GBP"}
+	cfg.Cost = &porting.Cost{Amount: porting.MustDecimal("49.00"), Currency: "GBP"}
 	return cfg
 }
 
@@ -171,10 +171,10 @@ func TestMisspell(t *testing.T) {
 func TestParseCost(t *testing.T) {
 	c, err := ParseCost("49.00 GBP")
 	require.NoError(t, err)
-	assert.Equal(t, &porting.Cost{Amount: 49, Currency: "GBP"}, c)
+	assert.Equal(t, &porting.Cost{Amount: porting.MustDecimal("49.00"), Currency: "GBP"}, c)
 	c, err = ParseCost("eur 12.5")
 	require.NoError(t, err)
-	assert.Equal(t, &porting.Cost{Amount: 12.5, Currency: "EUR"}, c)
+	assert.Equal(t, &porting.Cost{Amount: porting.MustDecimal("12.5"), Currency: "EUR"}, c)
 	c, err = ParseCost(" ")
 	require.NoError(t, err)
 	assert.Nil(t, c)
@@ -268,7 +268,7 @@ func TestStepAnswersTheOutboxes(t *testing.T) {
 	assert.True(t, acc.Accepted)
 	assert.WithinDuration(t, time.Now().Add(2*time.Minute), *acc.PortDate, 5*time.Second)
 	assert.Equal(t, porting.CarrierResponse{Group: "main", Accepted: true}, byKey["intl-port-in-D carrier-response"])
-	assert.Equal(t, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: 49, Currency: "GBP"}}, byKey["intl-port-in-C portability-result"])
+	assert.Equal(t, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: porting.MustDecimal("49.00"), Currency: "GBP"}}, byKey["intl-port-in-C portability-result"])
 	assert.Len(t, ft.updates(), 4)
 
 	for id, want := range map[int64]bool{rejectV1: true, acceptV2: true, notDue: false, stale: true, cancel: true, unknown: false} {
