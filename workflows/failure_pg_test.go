@@ -42,6 +42,7 @@ func newPGPort(t *testing.T) *pgPort {
 	env.SetTestTimeout(2 * time.Minute)
 	Register(env)
 	env.RegisterActivity(&activities.Activities{DB: db})
+	runOldPaths(env)
 	p := &pgPort{t: t, db: db, env: env, req: req}
 	p.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
 	p.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))

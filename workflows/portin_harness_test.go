@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
@@ -75,6 +77,7 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	h.env.SetTestTimeout(30 * time.Second)
 	Register(h.env)
 	h.env.RegisterActivity(&activities.Activities{})
+	runOldPaths(h.env)
 	env := h.env
 
 	env.OnActivity(acts.RecordPortIn, mock.Anything, mock.Anything).Return(
@@ -153,6 +156,15 @@ func newHarness(t *testing.T, start time.Time) *harness {
 			return nil
 		})
 	return h
+}
+
+// runOldPaths makes the workflows take the paths of ports started before versionFailurePaths when
+// PORTING_TEST_OLD_PATHS=1: `PORTING_TEST_OLD_PATHS=1 go test -run 'Test(PG)?(Provisioning|…)' ./workflows/`
+// shows which failure-path tests the old behaviour fails.
+func runOldPaths(env *testsuite.TestWorkflowEnvironment) {
+	if os.Getenv("PORTING_TEST_OLD_PATHS") == "1" {
+		env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, versionFailurePaths).Return(workflow.DefaultVersion)
+	}
 }
 
 func (h *harness) record(name string, input any) {
