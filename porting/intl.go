@@ -1,6 +1,7 @@
 package porting
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -52,6 +53,9 @@ type InternationalPortInRequest struct {
 	AuthorizedContact      Contact      `json:"authorized_contact"`
 	// Deadlines overrides the default reminder and escalation periods (extension).
 	Deadlines *IntlDeadlines `json:"deadlines,omitempty"`
+	// Resume is the workflow's own carry-over when it continues as new (a long port's history is
+	// kept short); clients never set it (refused by validation), and a first run ignores it.
+	Resume json.RawMessage `json:"resume,omitempty"`
 }
 
 // IntlDeadlines are the international periods of DESIGN §4. Zero means the default.
@@ -142,6 +146,7 @@ var intlTypes = []string{IntlTypeLocal, IntlTypeTollFree, IntlTypeITFS, IntlType
 func ValidateInternationalPortIn(r InternationalPortInRequest, now time.Time) (InternationalPortInRequest, error) {
 	var p problems
 	checkRequestID(&p, r.RequestID)
+	checkNoResume(&p, r.Resume)
 	if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {
 		p.add("instance_arn", "%s", requiredOr(r.InstanceARN, err))
 	} else if ref.Region == TokyoRegion {

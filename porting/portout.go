@@ -1,6 +1,7 @@
 package porting
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -19,6 +20,9 @@ type PortOutRequest struct {
 	CustomerContact Contact  `json:"customer_contact"`
 	// Deadlines overrides the default expiry for this request (extension).
 	Deadlines *PortOutDeadlines `json:"deadlines,omitempty"`
+	// Resume is the workflow's own carry-over when it continues as new (a long port's history is
+	// kept short); clients never set it (refused by validation), and a first run ignores it.
+	Resume json.RawMessage `json:"resume,omitempty"`
 }
 
 // PortOutDeadlines are the port-out periods. Zero means the default.
@@ -73,6 +77,7 @@ var OwnershipFields = []string{OwnershipOwnerName, OwnershipAddress, OwnershipBi
 func ValidatePortOut(r PortOutRequest) error {
 	var p problems
 	checkRequestID(&p, r.RequestID)
+	checkNoResume(&p, r.Resume)
 	if strings.TrimSpace(r.InstanceARN) == "" {
 		p.add("instance_arn", "is required: a port-out cannot be processed without the instance ARN")
 	} else if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {

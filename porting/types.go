@@ -1,6 +1,9 @@
 package porting
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Number types of a US/Canada port-in.
 const (
@@ -31,6 +34,9 @@ type PortInRequest struct {
 	AuthorizedContact Contact      `json:"authorized_contact"`
 	// Deadlines overrides the default reminder and expiry periods for this request (extension).
 	Deadlines *Deadlines `json:"deadlines,omitempty"`
+	// Resume is the workflow's own carry-over when it continues as new (a long port's history is
+	// kept short); clients never set it (refused by validation), and a first run ignores it.
+	Resume json.RawMessage `json:"resume,omitempty"`
 }
 
 // Deadlines are the reminder, escalation and expiry periods of DESIGN §4. Zero means the default.

@@ -1,6 +1,7 @@
 package porting
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/mail"
@@ -62,6 +63,7 @@ const MaxNumbersPerRequest = 1000
 func ValidatePortIn(r PortInRequest) error {
 	var p problems
 	checkRequestID(&p, r.RequestID)
+	checkNoResume(&p, r.Resume)
 	if ref, err := ParseInstanceARN(r.InstanceARN); err != nil {
 		p.add("instance_arn", "%s", requiredOr(r.InstanceARN, err))
 	} else if ref.Region == TokyoRegion {
@@ -104,6 +106,13 @@ func requiredOr(v string, err error) string {
 		return "is required"
 	}
 	return err.Error()
+}
+
+// checkNoResume refuses a resume given by a client: it is the workflow's own carry-over.
+func checkNoResume(p *problems, resume json.RawMessage) {
+	if len(resume) > 0 {
+		p.add("resume", "is set by the workflow itself when it continues as new; a request must not carry it")
+	}
 }
 
 func checkRequestID(p *problems, id string) {

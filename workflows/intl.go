@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -19,14 +20,24 @@ import (
 // cancellation is a request to the carrier that it must confirm.
 func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRequest) (porting.PortResult, error) {
 	v := portVersion(ctx)
+	carry, err := resumed[portCarryOver](ctx, req.Resume)
+	if err != nil {
+		return porting.PortResult{}, err
+	}
+	if carry != nil {
+		req.Resume = nil // the carry-over is this run's own state from here
+	}
 	var invalid error
-	if v < versionFailurePaths {
+	switch {
+	case carry != nil:
+		// Validated and normalised by the first run.
+	case v < versionFailurePaths:
 		normalized, err := porting.ValidateInternationalPortIn(req, workflow.Now(ctx))
 		if err == nil {
 			req = normalized
 		}
 		invalid = err
-	} else {
+	default:
 		// Validation reads library data (numbering plans, countries) that an upgrade may change: its
 		// outcome is recorded once, so a running port replays with the request it was accepted with.
 		now := workflow.Now(ctx)
@@ -58,6 +69,14 @@ func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRe
 		preferredWindow:        &req.PreferredWindow,
 	}, p.portInShape(d))
 	w.loaDefaults = porting.LOA{AccountNumber: req.CarrierAccountNumber, PIN: req.PIN, BillingTelephoneNumber: req.BillingTelephoneNumber}
+	w.resumeFrom = carry
+	if v >= versionFailurePaths {
+		w.continueWith = func(resume json.RawMessage) (string, any) {
+			next := p.req
+			next.Resume = resume
+			return porting.WorkflowInternationalPortIn, next
+		}
+	}
 	return runPort(ctx, w)
 }
 

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -64,6 +65,11 @@ type port struct {
 	loaDefaults porting.LOA // what the request itself says about the account (international)
 
 	searchPortDate time.Time
+	// Continue-as-new (resume.go): the carry-over this run starts from, how many runs came before,
+	// and how the next run is started.
+	resumeFrom     *portCarryOver
+	runs           int
+	continueWith   func(resume json.RawMessage) (workflowType string, input any)
 	ignoredSignals int // signals the state could not take; only the first maxIgnoredNotes are listed in the history
 
 	// The request's own deadline before its groups exist (international portability and cost).
@@ -113,6 +119,13 @@ func newPort(ctx workflow.Context, v workflow.Version, kind string, proc process
 }
 
 func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
+	if w.resumeFrom != nil {
+		if err := w.restore(w.resumeFrom); err != nil {
+			return porting.PortResult{}, err
+		}
+		w.note(ctx, w.state, fmt.Sprintf("continued as run %d of this port (a new history; the state carried over)", w.runs+1))
+		return w.runGroups(ctx)
+	}
 	metrics.PortStarted(ctx, w.kind)
 	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.label(), len(w.req.Numbers), w.req.InstanceARN))
 	w.upsertIdentity(ctx)
@@ -143,21 +156,43 @@ func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 	w.groups = buildGroups(portable, w.rules.groupName)
 	for _, g := range w.groups {
 		g.state = porting.StateAwaitingLOA
-		g.customerClock = workflow.Now(ctx)
+		g.askForLOA(workflow.Now(ctx))
 		for _, n := range g.numbers {
 			w.number(n.E164).group = g.name
 		}
 	}
 	w.setState(ctx, porting.StateAwaitingLOA, fmt.Sprintf("awaiting %d LOA(s): %s", len(w.groups), strings.Join(w.groupNames(), ", ")))
 
+	return w.runGroups(ctx)
+}
+
+// runGroups runs every open group to its end, then ends the request; a long history continues as a
+// new run at a safe point instead (resume.go).
+func (w *port) runGroups(ctx workflow.Context) (porting.PortResult, error) {
 	for _, g := range w.groups {
+		if g.done {
+			continue
+		}
 		g := g
 		workflow.Go(ctx, func(ctx workflow.Context) { w.runGroup(ctx, g) })
 	}
 	// Wait for the group coroutines themselves, not only their end states: a group still sends its
 	// last notification after it has ended.
-	if err := workflow.Await(ctx, w.allGroupsDone); err != nil {
+	if err := workflow.Await(ctx, func() bool {
+		return w.allGroupsDone() || (w.continueWith != nil && shouldContinueAsNew(ctx) && w.atSafePoint(ctx))
+	}); err != nil {
 		return porting.PortResult{}, err
+	}
+	if !w.allGroupsDone() {
+		// Pure encoding of the workflow's own state.
+		//workflowcheck:ignore
+		raw, err := json.Marshal(w.carryOver(w.runs + 1))
+		if err != nil {
+			return porting.PortResult{}, err
+		}
+		w.note(ctx, w.state, fmt.Sprintf("history of %d events: continuing as a new run", workflow.GetInfo(ctx).GetCurrentHistoryLength()))
+		typ, input := w.continueWith(raw)
+		return porting.PortResult{}, workflow.NewContinueAsNewError(ctx, typ, input)
 	}
 	end, note := w.outcome()
 	return w.finish(ctx, end, note)

@@ -47,35 +47,53 @@ type followUp struct {
 	recipient    string
 }
 
+// chase is how far the chase of a silent carrier has got: follow-up step n, the deadline it waits
+// for (at, done business days since the submission) and the expiry. It lives on the group so that a
+// port carried over by continue-as-new goes on where it was.
+type chase struct {
+	started  bool
+	n        int
+	done     int
+	at       time.Time
+	expiry   time.Time
+	waiting  bool // at is step n's deadline
+	expiring bool // at is the expiry
+}
+
 // awaitCarrierResponse waits for the carrier's answer to the submitted LOA, chasing it on the
 // process's follow-up schedule and then every CarrierReminderBusinessDays, and (from
 // versionFailurePaths) expiring the group after CarrierSilenceBusinessDays without an answer.
 func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 	steps := w.rules.carrierFollowUps
-	at, done := workflow.Now(ctx), 0
-	var expiry time.Time
-	if w.v >= versionFailurePaths {
-		at = g.submittedAt
-		expiry = w.clock.addBusinessDays(ctx, g.submittedAt, w.deadlines.CarrierSilenceBusinessDays)
+	c := &g.chase
+	if w.v < versionFailurePaths {
+		*c = chase{started: true, at: workflow.Now(ctx)} // before: the chase started afresh at every entry
+	} else if !c.started {
+		*c = chase{started: true, at: g.submittedAt}
+		c.expiry = w.clock.addBusinessDays(ctx, g.submittedAt, w.deadlines.CarrierSilenceBusinessDays)
 	}
-	for n := 0; ; n++ {
+	for ; ; c.n++ {
 		step := steps[len(steps)-1]
-		step.businessDays = done + w.deadlines.CarrierReminderBusinessDays
-		if n < len(steps) {
-			step = steps[n]
+		step.businessDays = c.done + w.deadlines.CarrierReminderBusinessDays
+		if c.n < len(steps) {
+			step = steps[c.n]
 		}
-		next := w.clock.addBusinessDays(ctx, at, step.businessDays-done)
-		expiring := !expiry.IsZero() && !expiry.After(next)
-		if expiring {
-			next = expiry
+		if !c.waiting {
+			next := w.clock.addBusinessDays(ctx, c.at, step.businessDays-c.done)
+			c.expiring = !c.expiry.IsZero() && !c.expiry.After(next)
+			if c.expiring {
+				next = c.expiry
+			}
+			c.at, c.done, c.waiting = next, step.businessDays, true
 		}
-		at, done = next, step.businessDays
-		g.nextDeadline, g.nextDeadlineKind = at, step.kind
-		if expiring {
+		g.nextDeadline, g.nextDeadlineKind = c.at, step.kind
+		if c.expiring {
 			g.nextDeadlineKind = "carrier_expiry"
 		}
 		for {
-			got, err := awaitUntil(ctx, at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) })
+			g.parked = !g.cancelRequested
+			got, err := awaitUntil(ctx, c.at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) })
+			g.parked = false
 			if err != nil {
 				return err
 			}
@@ -94,16 +112,17 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 			}
 			break
 		}
-		if expiring {
+		if c.expiring {
 			return w.expireAtCarrier(ctx, g)
 		}
-		w.note(ctx, g.state, fmt.Sprintf("%s: no carrier answer after %d business days; %s sent to %s", g.name, done, step.kind, step.recipient))
+		w.note(ctx, g.state, fmt.Sprintf("%s: no carrier answer after %d business days; %s sent to %s", g.name, c.done, step.kind, step.recipient))
 		w.notify(ctx, activities.Notification{
-			Key: fmt.Sprintf("%s/%s/%d/%d", step.kind, g.name, g.loaVersion, n+1), Kind: step.kind,
+			Key: fmt.Sprintf("%s/%s/%d/%d", step.kind, g.name, g.loaVersion, c.n+1), Kind: step.kind,
 			Recipient: step.recipient,
 			Subject:   fmt.Sprintf("%s has not answered LOA v%d for %s", g.carrier, g.loaVersion, g.name),
-			Body:      fmt.Sprintf("No answer from %s for %d business days since the submission; please chase the carrier.", g.carrier, done),
+			Body:      fmt.Sprintf("No answer from %s for %d business days since the submission; please chase the carrier.", g.carrier, c.done),
 		})
+		c.waiting = false
 	}
 }
 
@@ -198,7 +217,7 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 func (w *port) rejectLOA(ctx workflow.Context, g *group, r porting.CarrierResponse) {
 	g.rounds++
 	g.lastReason = joinReason(r.ReasonCode, r.Reason)
-	g.customerClock = workflow.Now(ctx)
+	g.askForLOA(workflow.Now(ctx))
 	w.setGroupState(ctx, g, porting.StateLOARejected, fmt.Sprintf("%s: carrier rejected LOA v%d: %s", g.name, g.loaVersion, g.lastReason))
 	w.notify(ctx, activities.Notification{
 		Key: fmt.Sprintf("loa-rejected/%s/%d", g.name, g.loaVersion), Kind: "loa_rejected", Recipient: activities.RecipientCustomer,
@@ -224,7 +243,7 @@ func (w *port) withdrawPortDate(ctx workflow.Context, g *group, r porting.Carrie
 	g.portDateVersion++
 	g.rounds++
 	g.lastReason = "the carrier withdrew the port date: " + reason
-	g.customerClock = workflow.Now(ctx)
+	g.askForLOA(workflow.Now(ctx))
 	w.setGroupState(ctx, g, porting.StateLOARejected, fmt.Sprintf("%s: %s withdrew the port date %s (%s)%s; a corrected LOA is needed",
 		g.name, g.carrier, w.localTime(old), reason, released))
 	w.notify(ctx, activities.Notification{

@@ -42,6 +42,11 @@ type group struct {
 	onInstance      bool // this port may hold numbers of the group on the instance (release them on any other end)
 
 	customerClock    time.Time // when the customer was last asked for an LOA: the silence expiry counts from here
+	loaReminderAt    time.Time // the next LOA reminder (zero: counted afresh from customerClock)
+	loaReminders     int       // LOA reminders sent since customerClock
+	chase            chase     // the chase of a silent carrier since the current LOA version's submission
+	parked           bool      // the group waits for a deadline with nothing to act on (a safe point for continue-as-new)
+	resumed          bool      // the group was carried over by continue-as-new
 	nextDeadline     time.Time
 	nextDeadlineKind string
 
@@ -54,11 +59,13 @@ type keepLive struct{ error }
 
 // runGroup drives one group from awaiting_loa to an end.
 func (w *port) runGroup(ctx workflow.Context, g *group) {
-	w.notify(ctx, activities.Notification{
-		Key: "loa-requested/" + g.name, Kind: "loa_requested", Recipient: activities.RecipientCustomer,
-		Subject: "LOA needed for " + g.name,
-		Body:    fmt.Sprintf("Please send a signed %s LOA for %s numbers %v; it must match %s's records.", g.numberType, g.carrier, e164s(g.numbers), g.carrier),
-	})
+	if !g.resumed {
+		w.notify(ctx, activities.Notification{
+			Key: "loa-requested/" + g.name, Kind: "loa_requested", Recipient: activities.RecipientCustomer,
+			Subject: "LOA needed for " + g.name,
+			Body:    fmt.Sprintf("Please send a signed %s LOA for %s numbers %v; it must match %s's records.", g.numberType, g.carrier, e164s(g.numbers), g.carrier),
+		})
+	}
 	for !g.state.IsEnd() {
 		var err error
 		switch g.state {
@@ -103,14 +110,20 @@ func (w *port) runGroup(ctx workflow.Context, g *group) {
 // after the customer has been silent for the configured calendar days.
 func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 	expiry := g.customerClock.Add(time.Duration(w.deadlines.CustomerSilenceDays) * 24 * time.Hour)
-	reminder := w.clock.addBusinessDays(ctx, g.customerClock, w.deadlines.LOAReminderBusinessDays)
-	for reminders := 1; ; reminders++ {
-		next, kind := reminder, "loa_reminder"
-		if !expiry.After(reminder) {
+	if g.loaReminderAt.IsZero() {
+		g.loaReminderAt = w.clock.addBusinessDays(ctx, g.customerClock, w.deadlines.LOAReminderBusinessDays)
+		g.loaReminders = 0
+	}
+	for {
+		reminders := g.loaReminders + 1
+		next, kind := g.loaReminderAt, "loa_reminder"
+		if !expiry.After(g.loaReminderAt) {
 			next, kind = expiry, "loa_expiry"
 		}
 		g.nextDeadline, g.nextDeadlineKind = next, kind
+		g.parked = true
 		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool { return g.pendingLOA != nil || w.cancelPending(g) })
+		g.parked = false
 		if err != nil {
 			return err
 		}
@@ -138,9 +151,17 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 				Recipient: activities.RecipientCustomer, Subject: "Reminder: LOA needed for " + g.name,
 				Body: fmt.Sprintf("We are still waiting for the LOA for %s; the request expires on %s.", g.name, w.localDay(expiry)),
 			})
-			reminder = w.clock.addBusinessDays(ctx, reminder, w.deadlines.LOAReminderBusinessDays)
+			g.loaReminders = reminders
+			g.loaReminderAt = w.clock.addBusinessDays(ctx, g.loaReminderAt, w.deadlines.LOAReminderBusinessDays)
 		}
 	}
+}
+
+// askForLOA starts a new wait for the customer's LOA from now (the silence expiry and the
+// reminders count from here).
+func (g *group) askForLOA(now time.Time) {
+	g.customerClock = now
+	g.loaReminderAt, g.loaReminders = time.Time{}, 0
 }
 
 // submitLOA records the pending LOA as a new version and submits it to the carrier. An LOA that
@@ -166,6 +187,7 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 		}
 		g.submitted = true
 		g.submittedAt = workflow.Now(ctx)
+		g.chase = chase{}
 		w.setGroupState(ctx, g, porting.StateAwaitingCarrier, fmt.Sprintf("%s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier))
 		if g.pendingLOA != nil {
 			w.note(ctx, g.state, fmt.Sprintf("%s: a later LOA arrived while v%d was being submitted; it is submitted as v%d and supersedes v%d", g.name, g.loaVersion, g.loaVersion+1, g.loaVersion))

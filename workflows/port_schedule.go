@@ -265,7 +265,9 @@ func (w *port) verify(ctx workflow.Context, g *group) error {
 // response (a reschedule, a withdrawal, or the answer to a cancellation) or a cancel came first and
 // was handled: the caller then recomputes its deadline, or stops if the group moved on.
 func (w *port) awaitGroupDeadline(ctx workflow.Context, g *group, at time.Time, summary string) (fired bool, err error) {
+	g.parked = true
 	_, err = awaitUntil(ctx, at, summary, func() bool { return g.hasAnswer() || w.cancelPending(g) })
+	g.parked = false
 	switch {
 	case err != nil:
 		return false, err

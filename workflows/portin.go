@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 
 	"go.temporal.io/sdk/workflow"
@@ -16,7 +17,23 @@ import (
 // request's state is that of its least advanced open group.
 func PortIn(ctx workflow.Context, req porting.PortInRequest) (porting.PortResult, error) {
 	v := portVersion(ctx)
-	return runPort(ctx, newPort(ctx, v, porting.KindPortIn, usPortIn{}, usRules, req))
+	carry, err := resumed[portCarryOver](ctx, req.Resume)
+	if err != nil {
+		return porting.PortResult{}, err
+	}
+	if carry != nil {
+		req.Resume = nil // the carry-over is this run's own state from here
+	}
+	w := newPort(ctx, v, porting.KindPortIn, usPortIn{}, usRules, req)
+	w.resumeFrom = carry
+	if v >= versionFailurePaths {
+		w.continueWith = func(resume json.RawMessage) (string, any) {
+			next := w.req
+			next.Resume = resume
+			return porting.WorkflowPortIn, next
+		}
+	}
+	return runPort(ctx, w)
 }
 
 var usRules = rules{

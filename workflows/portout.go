@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -21,8 +22,17 @@ import (
 // request completes. Without a carrier request for 30 business days it expires. Numbers are
 // unlocked whenever the request ends.
 func PortOut(ctx workflow.Context, req porting.PortOutRequest) (porting.PortResult, error) {
+	v := portVersion(ctx)
+	carry, err := resumed[portOutCarryOver](ctx, req.Resume)
+	if err != nil {
+		return porting.PortResult{}, err
+	}
+	if carry != nil {
+		req.Resume = nil // the carry-over is this run's own state from here
+	}
 	w := &portOut{
-		v:          portVersion(ctx),
+		resumeFrom: carry,
+		v:          v,
 		req:        req,
 		workflowID: workflow.GetInfo(ctx).WorkflowExecution.ID,
 		deadlines:  req.Deadlines.WithDefaults(),
@@ -72,8 +82,12 @@ type portOut struct {
 	received       int
 	queue          []*carrierRequest
 	ignoredSignals int
-	outcomes       map[int]verdict // by request number, for the update that delivered it
-	rounds         int             // rejected requests
+
+	// Continue-as-new (resume.go): the carry-over this run starts from and how many runs came before.
+	resumeFrom *portOutCarryOver
+	runs       int
+	outcomes   map[int]verdict // by request number, for the update that delivered it
+	rounds     int             // rejected requests
 	// lastReason is the last rejection: the mismatched field names only.
 	lastReason string
 
@@ -99,6 +113,13 @@ type verdict struct {
 }
 
 func (w *portOut) run(ctx workflow.Context) (porting.PortResult, error) {
+	if w.resumeFrom != nil {
+		if err := w.restore(w.resumeFrom); err != nil {
+			return porting.PortResult{}, err
+		}
+		w.note(ctx, w.state, fmt.Sprintf("continued as run %d of this port-out (a new history; the state carried over)", w.runs+1))
+		return w.loop(ctx)
+	}
 	metrics.PortStarted(ctx, porting.KindPortOut)
 	w.note(ctx, porting.StateValidating, fmt.Sprintf("port-out of %d number(s) from %s to %s requested",
 		len(w.req.Numbers), w.req.InstanceARN, w.req.WinningCarrier))
@@ -129,12 +150,30 @@ func (w *portOut) run(ctx workflow.Context) (porting.PortResult, error) {
 			w.deadlines.WinningCarrierBusinessDays),
 	})
 
+	return w.loop(ctx)
+}
+
+// loop waits for the winning carrier and the release until the port-out ends, or continues as new
+// at a safe point once the history is long.
+func (w *portOut) loop(ctx workflow.Context) (porting.PortResult, error) {
 	for {
 		var (
 			end  porting.State
 			note string
 			err  error
 		)
+		if w.readyToContinue(ctx) {
+			// Pure encoding of the workflow's own state.
+			//workflowcheck:ignore
+			raw, err := json.Marshal(w.carryOver())
+			if err != nil {
+				return porting.PortResult{}, err
+			}
+			w.note(ctx, w.state, fmt.Sprintf("history of %d events: continuing as a new run", workflow.GetInfo(ctx).GetCurrentHistoryLength()))
+			next := w.req
+			next.Resume = raw
+			return porting.PortResult{}, workflow.NewContinueAsNewError(ctx, porting.WorkflowPortOut, next)
+		}
 		switch w.state {
 		case porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch:
 			end, note, err = w.awaitCarrierRequest(ctx)
@@ -171,6 +210,11 @@ func (w *portOut) validate(ctx workflow.Context) error {
 	err = workflow.ExecuteActivity(withDBActivity(ctx, "record port-out and lock numbers"), acts.RecordPortOut,
 		activities.RecordPortOutInput{WorkflowID: w.workflowID, Request: w.req}).Get(ctx, &res)
 	return plainError(err)
+}
+
+// readyToContinue: a long history at a safe point (resume.go).
+func (w *portOut) readyToContinue(ctx workflow.Context) bool {
+	return shouldContinueAsNew(ctx) && w.atSafePoint(ctx)
 }
 
 // validateRequest checks the request and picks its business calendar. From versionFailurePaths the
@@ -215,11 +259,13 @@ func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, stri
 	expiry := w.clock.addBusinessDays(ctx, w.carrierClock, w.deadlines.WinningCarrierBusinessDays)
 	w.nextDeadline, w.nextDeadlineKind = expiry, "winning_carrier_expiry"
 	got, err := awaitUntil(ctx, expiry, "request from "+w.req.WinningCarrier+" (expiry)", func() bool {
-		return len(w.queue) > 0 || w.cancel != nil
+		return len(w.queue) > 0 || w.cancel != nil || w.readyToContinue(ctx)
 	})
 	switch {
 	case err != nil:
 		return "", "", err
+	case len(w.queue) == 0 && w.cancel == nil && w.readyToContinue(ctx):
+		return "", "", nil // the loop continues as new
 	case w.cancel != nil:
 		return w.cancelled(ctx)
 	case got:
@@ -322,11 +368,13 @@ func (w *portOut) awaitRelease(ctx workflow.Context) (porting.State, string, err
 	at := *w.releaseAt
 	w.nextDeadline, w.nextDeadlineKind = at, "release"
 	_, err := awaitUntil(ctx, at, "release numbers to "+w.req.WinningCarrier, func() bool {
-		return len(w.queue) > 0 || w.cancel != nil
+		return len(w.queue) > 0 || w.cancel != nil || w.readyToContinue(ctx)
 	})
 	switch {
 	case err != nil:
 		return "", "", err
+	case len(w.queue) == 0 && w.cancel == nil && w.readyToContinue(ctx) && workflow.Now(ctx).Before(at):
+		return "", "", nil // the loop continues as new
 	case w.cancel != nil:
 		return w.cancelled(ctx)
 	case len(w.queue) > 0:
