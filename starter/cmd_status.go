@@ -197,7 +197,13 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 	for _, h := range st.History {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.At.In(loc).Format("2006-01-02 15:04:05 MST"), h.State, h.Note)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if st.Ignored > 0 {
+		fmt.Fprintf(w, "\n%d signal(s) ignored in all (the history lists the first ones)\n", st.Ignored)
+	}
+	return nil
 }
 
 // relative says how far a time is from now, coarsely: "in 3d 4h", "2m 10s ago".
