@@ -306,3 +306,19 @@ func TestReminderDatesAreInThePortsTimeZone(t *testing.T) {
 	require.NotEmpty(t, reminders)
 	require.Contains(t, notification(reminders[0]).Body, "expires on Wed 23 Dec 2026")
 }
+
+// Class 9: carriers spelled differently are one carrier and one LOA group.
+func TestCarrierSpellingsFormOneGroup(t *testing.T) {
+	h := newHarness(t, monday)
+	h.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	h.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
+	res := h.run(portInRequest(
+		porting.PortNumber{E164: "+14155550100", Type: porting.NumberTypeDID, Carrier: "Acme Telecom"},
+		porting.PortNumber{E164: "+14155550101", Type: porting.NumberTypeDID, Carrier: "acme  telecom "},
+	))
+	require.Equal(t, porting.StateCompleted, res.State)
+	submits := h.callsOf("SubmitLOA")
+	require.Len(t, submits, 1, "one carrier, one LOA")
+	require.Equal(t, []string{"+14155550100", "+14155550101"}, submits[0].input.(activities.SubmitLOAInput).Numbers)
+	require.Equal(t, "Acme Telecom", h.callsOf("RecordPortIn")[0].input.(activities.RecordPortInInput).Request.Numbers[1].Carrier)
+}
