@@ -40,15 +40,3 @@ func withProvisioning(ctx workflow.Context, summary string) workflow.Context {
 		Summary:          summary,
 	})
 }
-
-// withProvisioningUntil is withProvisioning whose retries of transient failures stop after budget
-// (the time left until the port date): the workflow then decides what a blocked port does.
-func withProvisioningUntil(ctx workflow.Context, summary string, budget time.Duration) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		ScheduleToCloseTimeout: budget,
-		StartToCloseTimeout:    30 * time.Minute,
-		HeartbeatTimeout:       20 * time.Second,
-		RetryPolicy:            retryForever,
-		Summary:                summary,
-	})
-}

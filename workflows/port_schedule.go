@@ -60,10 +60,11 @@ func (w *port) provisioned(ctx workflow.Context, g *group, res activities.Provis
 	w.setGroupState(ctx, g, porting.StateProvisioned, fmt.Sprintf("%s: %d number(s) provisioned on flow %q; phone-number limit now %d", g.name, res.Provisioned, w.req.ContactFlow, res.PhoneNumberLimit))
 }
 
-// healable reports whether a provisioning failure may clear up by itself or by someone's hand
-// before the port date: a contact flow unpublished or removed (the customer can publish it again), an
-// instance whose base limit was lowered below what it holds (support can raise it), or a timeout (Postgres or the instance API down). Anything else (the instance is gone, a number is
-// held by another instance) is permanent.
+// healable reports whether a provisioning refusal may clear up by someone's hand before the port
+// date: a contact flow unpublished or removed (the customer can publish it again), an instance whose
+// base limit was lowered below what it holds (support can raise it). Anything else the activity
+// refuses for good (the instance is gone, a number is held by another instance) is permanent;
+// transient failures never reach the workflow (the activity retries them).
 func healable(err error) bool {
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) {
@@ -149,11 +150,12 @@ func (w *port) provision(ctx workflow.Context, g *group) error {
 	}
 }
 
-// runProvisioning runs one provisioning activity, which retries transient failures itself until the
-// port date. When it has not finished after retry, operations are told that it is still trying.
+// runProvisioning runs one provisioning activity, which retries transient failures (Postgres or the
+// instance API down, a worker lost) itself for as long as they last: past the port date too, since
+// the carrier ports the numbers to us then whatever we do, and telling it anything needs Postgres.
+// When it has not finished after retry, operations are told that it is still trying.
 func (w *port) runProvisioning(ctx workflow.Context, g *group, retry time.Duration) (activities.ProvisionResult, error) {
-	budget := max(g.portDate.Sub(workflow.Now(ctx)), time.Minute)
-	f := workflow.ExecuteActivity(withProvisioningUntil(ctx, "provision "+g.name, budget), acts.ProvisionNumbers, w.numbersInput(g, ""))
+	f := workflow.ExecuteActivity(withProvisioning(ctx, "provision "+g.name), acts.ProvisionNumbers, w.numbersInput(g, ""))
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
 	defer stopTimer()
 	slow := workflow.NewTimerWithOptions(timerCtx, retry, workflow.TimerOptions{Summary: "provisioning of " + g.name + " still running"})
