@@ -322,3 +322,28 @@ func TestCarrierSpellingsFormOneGroup(t *testing.T) {
 	require.Equal(t, []string{"+14155550100", "+14155550101"}, submits[0].input.(activities.SubmitLOAInput).Numbers)
 	require.Equal(t, "Acme Telecom", h.callsOf("RecordPortIn")[0].input.(activities.RecordPortInInput).Request.Numbers[1].Carrier)
 }
+
+// Class 4, the other way round: an acceptance queued behind the rejection of the same LOA answered
+// an LOA the carrier no longer holds; it is refused, never taken for the next version.
+func TestAnAnswerQueuedBehindARejectionIsNotTakenForTheNextLOA(t *testing.T) {
+	h := newHarness(t, monday)
+	h.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	h.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, reject(acmeDID, "name does not match"))
+	stale := h.update(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
+	h.signal(ny(2026, 11, 25, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	waiting := h.statusAt(ny(2026, 11, 26, 10, 0))
+	h.signal(ny(2026, 11, 30, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 9, 9, 0)))
+
+	res := h.run(portInRequest())
+
+	require.Equal(t, porting.StateCompleted, res.State)
+	// Refused by the validator when the rejection was already applied, or when its turn came if it
+	// was queued behind the rejection: either way with the reason, and never applied.
+	refusal := stale.rejected
+	if refusal == nil {
+		refusal = stale.err
+	}
+	require.ErrorContains(t, refusal, "group Acme Telecom/did is loa_rejected, not awaiting the carrier")
+	require.Equal(t, porting.StateAwaitingCarrier, waiting.State, "LOA v2 awaits its own answer")
+	requireAt(t, ny(2026, 12, 9, 9, 0), h.callsOf("ActivateNumbers")[0])
+}

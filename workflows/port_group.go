@@ -122,7 +122,9 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		}
 		g.nextDeadline, g.nextDeadlineKind = next, kind
 		g.parked = true
-		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool { return g.pendingLOA != nil || w.cancelPending(g) })
+		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool {
+			return g.pendingLOA != nil || w.cancelPending(g) || (w.v >= versionFailurePaths && g.hasAnswer())
+		})
 		g.parked = false
 		if err != nil {
 			return err
@@ -130,6 +132,11 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		switch {
 		case w.cancelPending(g):
 			return w.cancelGroup(ctx, g)
+		case g.pendingLOA == nil && g.hasAnswer():
+			// A carrier response queued behind the one that rejected the LOA: it answered an LOA the
+			// carrier no longer holds, so it is refused now rather than taken for the next version.
+			w.applyCarrierResponse(ctx, g)
+			continue
 		case got:
 			return w.submitLOA(ctx, g)
 		case kind == "loa_expiry":
