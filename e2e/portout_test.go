@@ -93,7 +93,12 @@ func TestPortOutEndToEnd(t *testing.T) {
 		st := waitState(t, workflowID, porting.StateAwaitingWinningCarrier, 30*time.Second)
 		require.Equal(t, porting.KindPortOut, st.Kind)
 		require.Len(t, st.Numbers, 2)
-		require.Equal(t, "winning_carrier_expiry", st.NextDeadlineKind)
+		// The expiry is set once the customer's notice is queued (a moment after the state).
+		require.EventuallyWithT(t, func(c *assert.CollectT) {
+			st, err := s.status(ctx, workflowID)
+			require.NoError(c, err)
+			require.Equal(c, "winning_carrier_expiry", st.NextDeadlineKind)
+		}, 20*time.Second, 200*time.Millisecond)
 
 		// Refused while E2E-OUT-1 holds the numbers.
 		r = s.run(ctx, "port-out", "--file", writeJSON(t, "out-2.json", portOutRequest("E2E-OUT-2", outInstanceARN, outNumber2)))
