@@ -8,6 +8,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 func TestPendingPortabilityChecks(t *testing.T) {
@@ -19,7 +20,7 @@ func TestPendingPortabilityChecks(t *testing.T) {
 		})
 		require.NoError(t, err)
 	}
-	pending, err := activities.PendingPortabilityChecks(ctx, f.db, 0)
+	pending, err := store.PendingPortabilityChecks(ctx, f.db, 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 	first := pending[0]
@@ -29,8 +30,8 @@ func TestPendingPortabilityChecks(t *testing.T) {
 	require.Equal(t, []string{"+442079460100", "+442079460101"}, first.Numbers)
 	require.Nil(t, first.ConsumedAt)
 
-	twiceErr(t, f.db, func() error { return activities.MarkPortabilityCheckConsumed(ctx, f.db, first.ID) })
-	pending, err = activities.PendingPortabilityChecks(ctx, f.db, 1)
+	twiceErr(t, f.db, func() error { return store.MarkPortabilityCheckConsumed(ctx, f.db, first.ID) })
+	pending, err = store.PendingPortabilityChecks(ctx, f.db, 1)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.Equal(t, "intl-port-in-b", pending[0].WorkflowID)
@@ -40,7 +41,7 @@ func TestGetPortRequest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	in := f.record(t, "SIM-1", numbers(1, "Acme"))
-	got, err := activities.GetPortRequest(ctx, f.db, in.WorkflowID)
+	got, err := store.GetPortRequest(ctx, f.db, in.WorkflowID)
 	require.NoError(t, err)
 	require.Equal(t, in.WorkflowID, got.WorkflowID)
 	require.Equal(t, "SIM-1", got.RequestID)
@@ -50,8 +51,8 @@ func TestGetPortRequest(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got.Request, &req))
 	require.Equal(t, "Pat Doe", req.AuthorizedContact.Name)
 
-	_, err = activities.GetPortRequest(ctx, f.db, "port-in-nope")
-	var inv *activities.InventoryError
+	_, err = store.GetPortRequest(ctx, f.db, "port-in-nope")
+	var inv *store.InventoryError
 	require.ErrorAs(t, err, &inv)
-	require.Equal(t, activities.InventoryNotFound, inv.Kind)
+	require.Equal(t, store.InventoryNotFound, inv.Kind)
 }

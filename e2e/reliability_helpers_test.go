@@ -40,10 +40,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // relSeed is the seed of a reliability test's random choices: RELIABILITY_SEED, else the clock.
@@ -446,15 +446,15 @@ func newFleet(ctx context.Context, t *testing.T, seed uint64, opts fleetOptions)
 func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 	t := f.t
 	t.Helper()
-	_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: relInARN, PhoneNumberLimit: relBase})
+	_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: relInARN, PhoneNumberLimit: relBase})
 	require.NoError(t, err)
-	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: relUKARN, PhoneNumberLimit: relBase})
+	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relUKARN, PhoneNumberLimit: relBase})
 	require.NoError(t, err)
-	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: relOutARN, PhoneNumberLimit: relOutBase,
+	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relOutARN, PhoneNumberLimit: relOutBase,
 		OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
 	require.NoError(t, err)
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, relInARN, relFlow, true))
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, relUKARN, relUKFlow, true))
+	require.NoError(t, store.AddContactFlow(ctx, f.db, relInARN, relFlow, true))
+	require.NoError(t, store.AddContactFlow(ctx, f.db, relUKARN, relUKFlow, true))
 
 	did, tf, uk, out := 0, 0, 0, 0
 	nextDID := func() string { did++; return fmt.Sprintf("+1415%07d", 2000000+did) }
@@ -518,7 +518,7 @@ func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 		id := fmt.Sprintf("REL-OUT-%02d", i)
 		numbers := []string{nextOut(), nextOut()}
 		for _, n := range numbers {
-			require.NoError(t, activities.ClaimNumber(ctx, f.db, relOutARN, n, porting.NumberTypeDID, ""))
+			require.NoError(t, store.ClaimNumber(ctx, f.db, relOutARN, n, porting.NumberTypeDID, ""))
 		}
 		req := portOutRequest(id, relOutARN, numbers...)
 		require.NoError(t, porting.ValidatePortOut(req))

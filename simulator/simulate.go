@@ -1,4 +1,4 @@
-// Package simulate plays the outside parties of a port for demos and load tests (DESIGN §2, §7
+// Package simulator plays the outside parties of a port for demos and load tests (DESIGN §2, §7
 // `starter simulate-carrier`): the losing carriers that answer port requests and cancellations from
 // the carrier outbox, the partner carriers that answer international portability checks, the winning
 // carrier of a port-out, and — when asked — the customer, who sends LOAs and approves quoted costs.
@@ -14,7 +14,7 @@
 // Before every action it reads the port's status and acts only when the port still waits for exactly
 // that answer; an update the workflow refuses anyway (its state moved on meanwhile) is logged and
 // left.
-package simulate
+package simulator
 
 import (
 	"context"
@@ -29,8 +29,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // Config is what the simulated parties do and when.
@@ -220,14 +220,14 @@ func (s *Simulator) Step(ctx context.Context) (Stats, error) {
 		work[wf] = append(work[wf], t)
 	}
 
-	subs, err := activities.PendingCarrierSubmissions(ctx, s.DB, cfg.Batch)
+	subs, err := store.PendingCarrierSubmissions(ctx, s.DB, cfg.Batch)
 	if err != nil {
 		return Stats{}, fmt.Errorf("carrier outbox: %w", err)
 	}
 	for _, sub := range subs {
 		add(sub.WorkflowID, func(ctx context.Context) Stats { return s.carrierSubmission(ctx, sub) })
 	}
-	checks, err := activities.PendingPortabilityChecks(ctx, s.DB, cfg.Batch)
+	checks, err := store.PendingPortabilityChecks(ctx, s.DB, cfg.Batch)
 	if err != nil {
 		return Stats{}, fmt.Errorf("portability checks: %w", err)
 	}
@@ -345,7 +345,7 @@ func (s *Simulator) update(ctx context.Context, wf, name, action string, arg any
 }
 
 func (s *Simulator) consumeSubmission(ctx context.Context, id int64) Stats {
-	if err := activities.MarkCarrierSubmissionConsumed(ctx, s.DB, id); err != nil {
+	if err := store.MarkCarrierSubmissionConsumed(ctx, s.DB, id); err != nil {
 		s.Log.Warn("marking a carrier submission consumed failed", "submission", id, "error", err.Error())
 		return Stats{Errors: 1}
 	}
@@ -353,7 +353,7 @@ func (s *Simulator) consumeSubmission(ctx context.Context, id int64) Stats {
 }
 
 // carrierSubmission answers one row of the carrier outbox as the losing carrier.
-func (s *Simulator) carrierSubmission(ctx context.Context, sub activities.CarrierSubmission) Stats {
+func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubmission) Stats {
 	if s.now().Before(sub.CreatedAt.Add(s.Config.AcceptAfter)) {
 		return Stats{Waiting: 1}
 	}
@@ -370,7 +370,7 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub activities.Carrie
 	}
 	attrs := []any{"group", sub.Group, "loa_version", sub.LOAVersion}
 	switch {
-	case sub.Kind == activities.SubmissionCancel:
+	case sub.Kind == store.SubmissionCancel:
 		attrs = append(attrs, "answer", "cancellation confirmed")
 	case answer.Accepted:
 		attrs = append(attrs, "answer", "accepted", "port_date", answer.PortDate.Format(time.RFC3339))
@@ -389,17 +389,17 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub activities.Carrie
 // awaits the carrier with that LOA version (rejected while version <= RejectFirst, else accepted
 // with a port date PortIn ahead, in the port's time zone); a cancellation is confirmed only while
 // the group waits for that confirmation (cancel_requested).
-func CarrierAnswer(cfg Config, sub activities.CarrierSubmission, g *porting.GroupStatus, st porting.Status, now time.Time) (*porting.CarrierResponse, string) {
+func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status, now time.Time) (*porting.CarrierResponse, string) {
 	if g == nil {
 		return nil, fmt.Sprintf("%s has no group %q", sub.WorkflowID, sub.Group)
 	}
 	switch sub.Kind {
-	case activities.SubmissionCancel:
+	case store.SubmissionCancel:
 		if g.State != porting.StateCancelRequested {
 			return nil, fmt.Sprintf("group is %s: the carrier is only told of the cancellation", g.State)
 		}
 		return &porting.CarrierResponse{Group: sub.Group, Accepted: true}, ""
-	case activities.SubmissionPortRequest:
+	case store.SubmissionPortRequest:
 		if g.State != porting.StateAwaitingCarrier {
 			return nil, fmt.Sprintf("group is %s, not awaiting the carrier", g.State)
 		}
@@ -437,12 +437,12 @@ func findGroup(st porting.Status, name string) *porting.GroupStatus {
 }
 
 // portabilityCheck answers one row of the partner carriers' outbox.
-func (s *Simulator) portabilityCheck(ctx context.Context, c activities.PortabilityCheck) Stats {
+func (s *Simulator) portabilityCheck(ctx context.Context, c store.PortabilityCheck) Stats {
 	if s.now().Before(c.CreatedAt.Add(s.Config.PortabilityAfter)) {
 		return Stats{Waiting: 1}
 	}
 	consume := func(st Stats) Stats {
-		if err := activities.MarkPortabilityCheckConsumed(ctx, s.DB, c.ID); err != nil {
+		if err := store.MarkPortabilityCheckConsumed(ctx, s.DB, c.ID); err != nil {
 			s.Log.Warn("marking a portability check consumed failed", "check", c.ID, "error", err.Error())
 			return st.add(Stats{Errors: 1})
 		}
@@ -541,12 +541,12 @@ func lastChange(st porting.Status) time.Time {
 }
 
 // recorded reads the port request as recorded and its instance's ownership records.
-func (s *Simulator) recorded(ctx context.Context, wf string) (activities.PortRequestRecord, activities.Instance, error) {
-	rec, err := activities.GetPortRequest(ctx, s.DB, wf)
+func (s *Simulator) recorded(ctx context.Context, wf string) (store.PortRequestRecord, store.Instance, error) {
+	rec, err := store.GetPortRequest(ctx, s.DB, wf)
 	if err != nil {
-		return rec, activities.Instance{}, err
+		return rec, store.Instance{}, err
 	}
-	inst, err := activities.GetInstance(ctx, s.DB, rec.InstanceARN)
+	inst, err := store.GetInstance(ctx, s.DB, rec.InstanceARN)
 	return rec, inst, err
 }
 
@@ -568,7 +568,7 @@ func (s *Simulator) customerLOA(ctx context.Context, wf string, g porting.GroupS
 }
 
 // CustomerLOA builds the LOA the simulated customer signs for the next version of group g.
-func CustomerLOA(wf string, g porting.GroupStatus, authorizedName string, inst activities.Instance, now time.Time) porting.LOA {
+func CustomerLOA(wf string, g porting.GroupStatus, authorizedName string, inst store.Instance, now time.Time) porting.LOA {
 	if strings.TrimSpace(authorizedName) == "" {
 		authorizedName = inst.OwnerName
 	}
@@ -611,7 +611,7 @@ func (s *Simulator) winningCarrierRequest(ctx context.Context, wf string, st por
 // WinningCarrierRequest is the winning carrier's request number received+1 for a port-out: the
 // ownership details as on record (the first one with the owner's name misspelled when
 // MismatchFirst), every number, the release PortIn ahead.
-func WinningCarrierRequest(cfg Config, wf string, req porting.PortOutRequest, inst activities.Instance, received int, tz string, now time.Time) (porting.WinningCarrierRequest, bool, error) {
+func WinningCarrierRequest(cfg Config, wf string, req porting.PortOutRequest, inst store.Instance, received int, tz string, now time.Time) (porting.WinningCarrierRequest, bool, error) {
 	if inst.OwnerName == "" || inst.Address == "" || inst.BillingContact == "" {
 		return porting.WinningCarrierRequest{}, false, fmt.Errorf("instance %s has no complete ownership records (owner name, address, billing contact): "+
 			"register them with `starter instance add --arn %s --owner-name … --address … --billing-contact …`", inst.ARN, inst.ARN)
