@@ -1,4 +1,4 @@
-package activities_test
+package store_test
 
 import (
 	"encoding/json"
@@ -6,7 +6,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/store"
 )
@@ -15,7 +14,7 @@ func TestPendingPortabilityChecks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for _, wf := range []string{"intl-port-in-a", "intl-port-in-b"} {
-		_, err := f.a.RequestPortabilityCheck(ctx, activities.PortabilityCheckInput{
+		_, err := store.RequestPortabilityCheck(ctx, f.db, store.PortabilityCheckRequest{
 			WorkflowID: wf, Carrier: "Albion Telecom", Country: "GB", Numbers: []string{"+442079460100", "+442079460101"},
 		})
 		require.NoError(t, err)
@@ -40,10 +39,10 @@ func TestPendingPortabilityChecks(t *testing.T) {
 func TestGetPortRequest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	in := f.record(t, "SIM-1", numbers(1, "Acme"))
-	got, err := store.GetPortRequest(ctx, f.db, in.WorkflowID)
+	wf := f.record(t, "SIM-1", numbers(1, "Acme"))
+	got, err := store.GetPortRequest(ctx, f.db, wf)
 	require.NoError(t, err)
-	require.Equal(t, in.WorkflowID, got.WorkflowID)
+	require.Equal(t, wf, got.WorkflowID)
 	require.Equal(t, "SIM-1", got.RequestID)
 	require.Equal(t, porting.KindPortIn, got.Kind)
 	require.Equal(t, f.arn, got.InstanceARN)
