@@ -38,7 +38,7 @@ type loadSpec struct {
 	CarrierDelay time.Duration // carrier's answer after the LOA reached it
 	PortAhead    time.Duration // port date after the carrier's answer
 	RetryDelay   time.Duration // before a submit-loa refused because the port does not await it yet
-	// Simulator: the carrier simulator (package starter/simulate, in this process) plays the customer
+	// Simulator: the carrier simulator (package simulator, in this process) plays the customer
 	// and the carrier of PortIn; the baseline is answered by the bench's mirror of its calls (a status
 	// query before each update). Without it the bench answers directly (direct driver).
 	Simulator bool
