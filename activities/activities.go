@@ -1,55 +1,99 @@
-// Package activities holds the provider's own side of a port: everything that touches Postgres,
-// the carrier gateway (an outbox a carrier connector consumes), notifications (an outbox) and the
-// instance's phone-number inventory. Every activity is idempotent: running it twice leaves the
-// same rows as running it once.
+// Package activities holds the Temporal activities of a port and nothing else: their input and
+// output types, input checks, retry classification (a store.RuleError becomes a non-retryable
+// application error of its code), heartbeats and the instance API's rate limiting — each a few lines
+// over the data layer (store) and two gateways, CarrierGateway and InstanceAPI, whose default
+// implementations are today's Postgres carrier outbox and simulated instance API. Every activity is
+// idempotent: running it twice leaves the same rows as running it once.
 package activities
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/time/rate"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
-// Error types of non-retryable application errors the activities return. The message always names
-// the field and the rule, so the workflow can hand it to support staff as is.
+// Error types of non-retryable application errors the activities return (the store's refusal
+// codes). The message always names the field and the rule, so the workflow can hand it to support
+// staff as is.
 const (
-	ErrInstanceNotFound        = "InstanceNotFound"
-	ErrRegionNotSupported      = "RegionNotSupported"
-	ErrContactFlowNotFound     = "ContactFlowNotFound"
-	ErrContactFlowNotPublished = "ContactFlowNotPublished"
-	ErrNumberAlreadyInInstance = "NumberAlreadyInInstance"
-	ErrNumberAlreadyPorting    = "NumberAlreadyPorting"
-	ErrRequestConflict         = "RequestConflict"
+	ErrInstanceNotFound        = store.ErrInstanceNotFound
+	ErrRegionNotSupported      = store.ErrRegionNotSupported
+	ErrContactFlowNotFound     = store.ErrContactFlowNotFound
+	ErrContactFlowNotPublished = store.ErrContactFlowNotPublished
+	ErrNumberAlreadyInInstance = store.ErrNumberAlreadyInInstance
+	ErrNumberAlreadyPorting    = store.ErrNumberAlreadyPorting
+	ErrRequestConflict         = store.ErrRequestConflict
 	// ErrPhoneNumberLimit: ProvisionNumbers would put the instance above its phone-number limit.
-	ErrPhoneNumberLimit = "PhoneNumberLimitExceeded"
+	ErrPhoneNumberLimit = store.ErrPhoneNumberLimit
+	// ErrInvalidInput: the activity input breaks a rule the workflow should have checked (e.g. no
+	// workflow ID, an end state that is not an end state).
+	ErrInvalidInput = store.ErrInvalidInput
+	// ErrNumberNotProvisioned: a number to activate is not provisioned on the instance for this port.
+	ErrNumberNotProvisioned = store.ErrNumberNotProvisioned
+	// ErrNumberNotHeld: a number to port out is not held by the request's instance.
+	ErrNumberNotHeld = store.ErrNumberNotHeld
+	// ErrNumberReleased: a number to port out was already released from the instance.
+	ErrNumberReleased = store.ErrNumberReleased
+	// ErrNumberNotActive: a number of the instance is not active (e.g. provisioned by a port-in in progress).
+	ErrNumberNotActive = store.ErrNumberNotActive
 )
 
-// Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5.
-const (
-	InstanceAPIRate  = 2
-	InstanceAPIBurst = 5
-	// DefaultProvisionBatchSize is how many numbers one instance-API request adds.
-	DefaultProvisionBatchSize = 100
-)
-
-// Activities are the porting activities; register one value with the worker.
+// Activities are the porting activities; register one value with the worker. (Every exported
+// method is an activity.)
 type Activities struct {
 	DB *sqlx.DB
 	// ProvisionBatchSize is the numbers per instance-API request (DefaultProvisionBatchSize when 0).
 	ProvisionBatchSize int
 	// PINSalt salts the hash under which LOA PINs are kept (they are never stored in clear).
 	PINSalt []byte
+	// Carrier is the carrier gateway; nil: the carrier outbox in DB (NewCarrierOutbox).
+	Carrier CarrierGateway
+	// Instances is the instance API; nil: the simulated one on DB (NewSimulatedInstanceAPI).
+	Instances InstanceAPI
 
-	limiters sync.Map // instance ARN → *rate.Limiter
+	defaults         sync.Once
+	defaultCarrier   CarrierGateway
+	defaultInstances InstanceAPI
 }
 
-// instanceLimiter is the per-instance API rate limiter shared by all provisioning in this worker.
-func (a *Activities) instanceLimiter(arn string) *rate.Limiter {
-	l, _ := a.limiters.LoadOrStore(arn, rate.NewLimiter(InstanceAPIRate, InstanceAPIBurst))
-	return l.(*rate.Limiter)
+func (a *Activities) initDefaults() {
+	a.defaults.Do(func() {
+		a.defaultCarrier = NewCarrierOutbox(a.DB, a.PINSalt)
+		a.defaultInstances = NewSimulatedInstanceAPI(a.DB)
+	})
+}
+
+// carrier is the carrier gateway in use.
+func (a *Activities) carrier() CarrierGateway {
+	if a.Carrier != nil {
+		return a.Carrier
+	}
+	a.initDefaults()
+	return a.defaultCarrier
+}
+
+// instances is the instance API in use; its rate limiters are shared by all provisioning in this worker.
+func (a *Activities) instances() InstanceAPI {
+	if a.Instances != nil {
+		return a.Instances
+	}
+	a.initDefaults()
+	return a.defaultInstances
+}
+
+// classify returns a store refusal as a non-retryable application error of its code (the message
+// names the field and the rule); any other error stays as it is, retryable.
+func classify(err error) error {
+	var r *store.RuleError
+	if errors.As(err, &r) {
+		return temporal.NewNonRetryableApplicationError(r.Error(), r.Code, nil)
+	}
+	return err
 }
 
 // RecordPortInInput records a new PortIn request.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
@@ -35,7 +36,7 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 	}
 	require.NoError(t, f.db.GetContext(ctx, &row, `SELECT account_number_last4, pin_hash FROM loa_versions WHERE workflow_id = $1 AND version = 1`, in.WorkflowID))
 	require.Equal(t, "7766", row.Last4)
-	require.Equal(t, activities.HashPIN([]byte("test-salt"), in.WorkflowID, group, 1, "4321"), row.PINHash)
+	require.Equal(t, store.HashPIN([]byte("test-salt"), in.WorkflowID, group, 1, "4321"), row.PINHash)
 	require.Len(t, row.PINHash, 64)
 
 	// Neither the PIN nor the account number is anywhere in the database in clear.
@@ -47,15 +48,15 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 		}
 	}
 
-	subs, err := activities.PendingCarrierSubmissions(ctx, f.db, 10)
+	subs, err := store.PendingCarrierSubmissions(ctx, f.db, 10)
 	require.NoError(t, err)
 	require.Len(t, subs, 2)
 	require.Equal(t, r1.SubmissionID, subs[0].ID)
 	require.Equal(t, in.WorkflowID+"/Acme Telecom/did/1", subs[0].IdempotencyKey)
-	require.Equal(t, activities.SubmissionPortRequest, subs[0].Kind)
+	require.Equal(t, store.SubmissionPortRequest, subs[0].Kind)
 	require.Equal(t, []string{nums[0].E164, nums[1].E164}, subs[0].Numbers)
 	require.Equal(t, 1, subs[0].LOAVersion)
-	var payload activities.SubmissionPayload
+	var payload store.SubmissionPayload
 	require.NoError(t, json.Unmarshal(subs[0].Payload, &payload))
 	require.Equal(t, group, payload.Group)
 	require.Equal(t, "Pat Doe", payload.LOA.AuthorizedName)
@@ -63,9 +64,9 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND state = 'awaiting_carrier'`, in.WorkflowID))
 	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'loa_submitted'`, in.WorkflowID))
 
-	require.NoError(t, activities.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
-	require.NoError(t, activities.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
-	subs, err = activities.PendingCarrierSubmissions(ctx, f.db, 10)
+	require.NoError(t, store.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
+	require.NoError(t, store.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
+	subs, err = store.PendingCarrierSubmissions(ctx, f.db, 10)
 	require.NoError(t, err)
 	require.Len(t, subs, 1)
 	require.Equal(t, r2.SubmissionID, subs[0].ID)
@@ -118,12 +119,12 @@ func TestNotify(t *testing.T) {
 	n.Key = "loa-reminder/Acme/did/1"
 	twiceErr(t, f.db, func() error { return f.a.Notify(ctx, n) })
 
-	pending, err := activities.PendingNotifications(ctx, f.db, 0)
+	pending, err := store.PendingNotifications(ctx, f.db, 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 	require.Equal(t, "loa-requested/Acme/did", pending[0].Key)
-	require.NoError(t, activities.MarkNotificationSent(ctx, f.db, pending[0].ID))
-	pending, err = activities.PendingNotifications(ctx, f.db, 0)
+	require.NoError(t, store.MarkNotificationSent(ctx, f.db, pending[0].ID))
+	pending, err = store.PendingNotifications(ctx, f.db, 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 

@@ -15,6 +15,7 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 var ctx = context.Background()
@@ -98,9 +99,9 @@ func newFixture(t *testing.T) *fixture {
 func (f *fixture) instance(t *testing.T, region string) string {
 	t.Helper()
 	arn := fmt.Sprintf("arn:aws:connect:%s:123456789012:instance/i-%d", region, seq.Add(1))
-	_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: arn})
+	_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: arn})
 	require.NoError(t, err)
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, arn, flowMain, true))
+	require.NoError(t, store.AddContactFlow(ctx, f.db, arn, flowMain, true))
 	return arn
 }
 

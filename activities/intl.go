@@ -5,10 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/jmoiron/sqlx"
-	"github.com/lib/pq"
-
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // PortabilityCheckInput asks the partner carriers whether an international port is possible.
@@ -35,9 +33,9 @@ type CostDecisionInput struct {
 	By       string          `json:"by"`
 }
 
-// RequestPortabilityCheck puts an international portability check for the partner carriers in
-// their outbox (portability_checks), once per port. Their answer comes back as the
-// portability-result signal. It returns the check's ID, the same on every rerun.
+// RequestPortabilityCheck asks the partner carriers, through the carrier gateway (the default: their
+// outbox, portability_checks, once per port), whether an international port is possible. Their answer
+// comes back as the portability-result signal. It returns the check's ID, the same on every rerun.
 func (a *Activities) RequestPortabilityCheck(ctx context.Context, in PortabilityCheckInput) (SubmissionReceipt, error) {
 	switch {
 	case in.WorkflowID == "":
@@ -47,22 +45,8 @@ func (a *Activities) RequestPortabilityCheck(ctx context.Context, in Portability
 	case len(in.Numbers) == 0:
 		return SubmissionReceipt{}, invalidInput("numbers", "at least one number is required")
 	}
-	key := stepKey(in.WorkflowID, "portability-check")
-	var receipt SubmissionReceipt
-	err := inTx(ctx, a.DB, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO portability_checks (idempotency_key, workflow_id, carrier, country, numbers)
-			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
-			key, in.WorkflowID, in.Carrier, in.Country, pq.Array(in.Numbers)); err != nil {
-			return err
-		}
-		if err := tx.GetContext(ctx, &receipt.SubmissionID, `SELECT id FROM portability_checks WHERE idempotency_key = $1`, key); err != nil {
-			return err
-		}
-		return audit(ctx, tx, key, in.WorkflowID, "portability_check_requested",
-			map[string]any{"carrier": in.Carrier, "country": in.Country, "numbers": in.Numbers, "check_id": receipt.SubmissionID})
-	})
-	return receipt, err
+	id, err := a.carrier().RequestPortabilityCheck(ctx, store.PortabilityCheckRequest(in))
+	return SubmissionReceipt{SubmissionID: id}, classify(err)
 }
 
 // RecordPortabilityResult records the partner carriers' portability answer on the port's numbers
@@ -71,12 +55,14 @@ func (a *Activities) RecordPortabilityResult(ctx context.Context, in RecordPorta
 	if in.WorkflowID == "" {
 		return invalidInput("workflow_id", "is required")
 	}
+	results := make([]store.PortabilityResult, len(in.Results))
 	for i, r := range in.Results {
-		if !e164Pattern.MatchString(r.E164) {
+		if !store.E164Pattern.MatchString(r.E164) {
 			return invalidInput(fmt.Sprintf("results[%d].e164", i), "must be an E.164 number, got %q", r.E164)
 		}
+		results[i] = store.PortabilityResult(r)
 	}
-	return a.recordPortability(ctx, in.WorkflowID, in.Results)
+	return classify(store.RecordPortability(ctx, a.DB, in.WorkflowID, results))
 }
 
 // RecordCostDecision keeps the customer's approval or refusal of a porting cost in the audit log.
@@ -90,10 +76,5 @@ func (a *Activities) RecordCostDecision(ctx context.Context, in CostDecisionInpu
 	if err := in.Amount.Valid(); err != nil {
 		return invalidInput("amount", "%v", err)
 	}
-	action := "cost_declined"
-	if in.Approved {
-		action = "cost_approved"
-	}
-	return audit(ctx, a.DB, stepKey(in.WorkflowID, "cost-decision"), in.WorkflowID, action,
-		map[string]any{"amount": in.Amount, "currency": in.Currency, "by": in.By})
+	return classify(store.RecordCostDecision(ctx, a.DB, in.WorkflowID, in.Amount, in.Currency, in.Approved, in.By))
 }

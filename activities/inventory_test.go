@@ -1,48 +1,12 @@
 package activities_test
 
 import (
-	"errors"
-	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/activities"
-	"github.com/contactcenter/numberporting/internal/pgtest"
+	"github.com/contactcenter/numberporting/store"
 )
-
-func requireInvErr(t *testing.T, err error, kind, field, msg string) {
-	t.Helper()
-	var ie *activities.InventoryError
-	require.True(t, errors.As(err, &ie), "want an InventoryError, got %T: %v", err, err)
-	require.Equal(t, kind, ie.Kind, ie.Error())
-	require.Equal(t, field, ie.Field, ie.Error())
-	require.Contains(t, ie.Error(), msg)
-}
-
-func TestAddInstanceIsIdempotent(t *testing.T) {
-	t.Parallel()
-	db := pgtest.New(t)
-	in := activities.Instance{ARN: "arn:aws:connect:us-west-2:123456789012:instance/abc", OwnerName: "Doe Corp", Address: "1 Main St", BillingContact: "billing@doe.example"}
-	got := twice(t, db, func() (activities.Instance, error) { return activities.AddInstance(ctx, db, in) })
-	require.Equal(t, "us-west-2", got.Region, "region from the ARN")
-	require.Equal(t, 10, got.PhoneNumberLimit, "default limit")
-	require.Equal(t, "Doe Corp", got.OwnerName)
-
-	// Re-adding with only the ARN keeps the ownership records; an explicit limit replaces the base.
-	again, err := activities.AddInstance(ctx, db, activities.Instance{ARN: in.ARN, PhoneNumberLimit: 25})
-	require.NoError(t, err)
-	require.Equal(t, "Doe Corp", again.OwnerName)
-	require.Equal(t, 25, again.PhoneNumberLimit)
-	require.Equal(t, got.CreatedAt, again.CreatedAt)
-
-	_, err = activities.AddInstance(ctx, db, activities.Instance{ARN: "arn:aws:connect:mars-1:123456789012:instance/x"})
-	requireInvErr(t, err, activities.InventoryInvalid, "arn", `region "mars-1" is not a region the provider hosts`)
-	_, err = activities.AddInstance(ctx, db, activities.Instance{ARN: in.ARN, Region: "us-east-1"})
-	requireInvErr(t, err, activities.InventoryInvalid, "region", `"us-east-1" does not match the ARN's region "us-west-2"`)
-	_, err = activities.AddInstance(ctx, db, activities.Instance{})
-	requireInvErr(t, err, activities.InventoryInvalid, "arn", "is required")
-}
 
 func TestReAddingAnInstanceKeepsAPortsLimitIncrease(t *testing.T) {
 	t.Parallel()
@@ -51,60 +15,9 @@ func TestReAddingAnInstanceKeepsAPortsLimitIncrease(t *testing.T) {
 	in := f.record(t, "readd", nums)
 	_, err := f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
 	require.NoError(t, err)
-	got, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 10})
+	got, err := store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, PhoneNumberLimit: 10})
 	require.NoError(t, err)
 	require.Equal(t, 13, got.PhoneNumberLimit)
 	require.NoError(t, f.a.ReleaseNumbers(ctx, f.numbersInput(in.WorkflowID, nums)))
 	require.Equal(t, 10, f.limit(t))
-}
-
-func TestContactFlows(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	twiceErr(t, f.db, func() error { return activities.AddContactFlow(ctx, f.db, f.arn, "Sales", false) })
-	require.Zero(t, count(t, f.db, `SELECT count(*) FROM contact_flows WHERE name = 'Sales' AND published`))
-	twiceErr(t, f.db, func() error { return activities.PublishContactFlow(ctx, f.db, f.arn, "Sales") })
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM contact_flows WHERE name = 'Sales' AND published`))
-
-	missing := "arn:aws:connect:us-east-1:123456789012:instance/missing"
-	requireInvErr(t, activities.AddContactFlow(ctx, f.db, missing, "Sales", true), activities.InventoryNotFound, "instance", "does not exist")
-	requireInvErr(t, activities.PublishContactFlow(ctx, f.db, f.arn, "Nope"), activities.InventoryNotFound, "name", `contact flow "Nope" does not exist`)
-	requireInvErr(t, activities.AddContactFlow(ctx, f.db, f.arn, " ", true), activities.InventoryInvalid, "name", "is required")
-}
-
-func TestClaimNumberRespectsThePhoneNumberLimit(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	for i := range 10 {
-		require.NoError(t, activities.ClaimNumber(ctx, f.db, f.arn, fmt.Sprintf("+1212555%04d", i), "did", flowMain))
-	}
-	twiceErr(t, f.db, func() error { return activities.ClaimNumber(ctx, f.db, f.arn, "+12125550003", "did", flowMain) })
-	err := activities.ClaimNumber(ctx, f.db, f.arn, "+12125550010", "did", "")
-	requireInvErr(t, err, activities.InventoryRefused, "instance", fmt.Sprintf("instance %s is at its phone-number limit of 10", f.arn))
-
-	list, err := activities.ListNumbers(ctx, f.db, f.arn)
-	require.NoError(t, err)
-	require.Len(t, list, 10)
-	require.Equal(t, activities.PhoneNumber{E164: "+12125550000", Type: "did", State: "active", ContactFlow: flowMain, UpdatedAt: list[0].UpdatedAt}, list[0])
-}
-
-func TestClaimNumberRefusals(t *testing.T) {
-	t.Parallel()
-	f := newFixture(t)
-	other := f.instance(t, "us-west-2")
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, f.arn, "Draft", false))
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, other, "+12125550100", "did", ""))
-	inPort := numbers(1, "Acme")
-	f.record(t, "claim", inPort)
-	missing := "arn:aws:connect:us-east-1:123456789012:instance/missing"
-
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, "+12125550100", "did", ""), activities.InventoryRefused, "e164", "already held by instance "+other)
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, inPort[0].E164, "did", ""), activities.InventoryRefused, "e164", "is in an active port (port-in-claim)")
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, "+12125550101", "did", "Draft"), activities.InventoryRefused, "flow", "is not published")
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, "+12125550101", "did", "Nope"), activities.InventoryNotFound, "flow", "does not exist")
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, missing, "+12125550101", "did", ""), activities.InventoryNotFound, "instance", "does not exist")
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, "2125550101", "did", ""), activities.InventoryInvalid, "e164", "must be an E.164 number")
-	requireInvErr(t, activities.ClaimNumber(ctx, f.db, f.arn, "+12125550101", "fax", ""), activities.InventoryInvalid, "type", "must be one of")
-	_, err := activities.ListNumbers(ctx, f.db, missing)
-	requireInvErr(t, err, activities.InventoryNotFound, "instance", "does not exist")
 }

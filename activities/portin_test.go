@@ -9,6 +9,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 func TestRecordPortInRecordsOnceAndLocksNumbers(t *testing.T) {
@@ -46,13 +47,13 @@ func TestRecordPortInRefusals(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	tokyo := f.instance(t, "ap-northeast-1")
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, f.arn, "Draft", false))
+	require.NoError(t, store.AddContactFlow(ctx, f.db, f.arn, "Draft", false))
 
 	held := numbers(1, "Acme")[0]
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, f.arn, held.E164, "did", ""))
+	require.NoError(t, store.ClaimNumber(ctx, f.db, f.arn, held.E164, "did", ""))
 	other := f.instance(t, "us-west-2")
 	heldElsewhere := numbers(1, "Acme")[0]
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, other, heldElsewhere.E164, "did", ""))
+	require.NoError(t, store.ClaimNumber(ctx, f.db, other, heldElsewhere.E164, "did", ""))
 	porting1 := numbers(1, "Acme")[0]
 	f.record(t, "first", []porting.PortNumber{porting1})
 
@@ -148,7 +149,7 @@ func TestCheckPortability(t *testing.T) {
 	premium := porting.PortNumber{E164: "+19002345678", Type: porting.NumberTypeDID, Carrier: "Acme"}
 	nums = append(nums, premium)
 	in := f.record(t, "portability", nums)
-	require.NoError(t, activities.AddNonPortableNumber(ctx, f.db, listed.E164, "number is disconnected at the losing carrier"))
+	require.NoError(t, store.AddNonPortableNumber(ctx, f.db, listed.E164, "number is disconnected at the losing carrier"))
 
 	res := twice(t, f.db, func() ([]activities.PortabilityResult, error) {
 		return f.a.CheckPortability(ctx, activities.PortabilityInput{WorkflowID: in.WorkflowID, Numbers: nums})

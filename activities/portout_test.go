@@ -11,6 +11,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // The ownership records of the port-out fixtures' instance.
@@ -24,7 +25,7 @@ const (
 func portOutFixture(t *testing.T, n int) (*fixture, []string) {
 	t.Helper()
 	f := newFixture(t)
-	_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, OwnerName: ownerName, Address: ownerAddress, BillingContact: billingContact})
+	_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, OwnerName: ownerName, Address: ownerAddress, BillingContact: billingContact})
 	require.NoError(t, err)
 	return f, f.claim(t, n)
 }
@@ -34,7 +35,7 @@ func (f *fixture) claim(t *testing.T, n int) []string {
 	t.Helper()
 	var out []string
 	for _, num := range numbers(n, "") {
-		require.NoError(t, activities.ClaimNumber(ctx, f.db, f.arn, num.E164, "did", flowMain))
+		require.NoError(t, store.ClaimNumber(ctx, f.db, f.arn, num.E164, "did", flowMain))
 		out = append(out, num.E164)
 	}
 	return out
@@ -80,7 +81,7 @@ func TestRecordPortOutRecordsOnceAndLocksNumbers(t *testing.T) {
 	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state = 'active' AND contact_flow = 'Main'`, f.arn))
 
 	// Locked: a port-in or another claim cannot take them.
-	err := activities.ClaimNumber(ctx, f.db, f.instance(t, "us-west-2"), nums[0], "did", "")
+	err := store.ClaimNumber(ctx, f.db, f.instance(t, "us-west-2"), nums[0], "did", "")
 	require.Error(t, err)
 }
 
@@ -89,7 +90,7 @@ func TestRecordPortOutRefusals(t *testing.T) {
 	f, nums := portOutFixture(t, 4)
 	other := f.instance(t, "us-west-2")
 	elsewhere := numbers(1, "")[0].E164
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, other, elsewhere, "did", ""))
+	require.NoError(t, store.ClaimNumber(ctx, f.db, other, elsewhere, "did", ""))
 	never := numbers(1, "")[0].E164
 	f.recordPortOut(t, "first", nums[3:4])
 
@@ -257,7 +258,7 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 	}
 
 	t.Run("a round is verified once, even if the records change", func(t *testing.T) {
-		_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, OwnerName: "Someone Else"})
+		_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, OwnerName: "Someone Else"})
 		require.NoError(t, err)
 		again, err := f.a.VerifyOwnership(ctx, activities.VerifyOwnershipInput{
 			WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums, Round: len(cases) + 1, Claim: matchingClaim(nums)})
@@ -279,7 +280,7 @@ func TestVerifyOwnershipNormalizesBothSides(t *testing.T) {
 		address2   = "12 rue de l\u2019E\u0301glise,\nParis" // NFD, newline
 		contact    = "billing@muller.example"
 	)
-	inst, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, OwnerName: nfcName, Address: nfcAddress, BillingContact: " " + contact})
+	inst, err := store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, OwnerName: nfcName, Address: nfcAddress, BillingContact: " " + contact})
 	require.NoError(t, err)
 	require.Equal(t, "Jos\u00e9 M\u00fcller", inst.OwnerName)
 	require.Equal(t, "12 Rue de l\u2019\u00c9glise, Paris", inst.Address, "stored normalized")
@@ -333,9 +334,9 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 	require.Equal(t, nums, res.Released)
 	require.True(t, res.ReleasedAt.After(before), "released_at is the database's time of the release: %s", res.ReleasedAt)
 
-	list, err := activities.ListNumbers(ctx, f.db, f.arn)
+	list, err := store.ListNumbers(ctx, f.db, f.arn)
 	require.NoError(t, err)
-	states := map[string]activities.PhoneNumber{}
+	states := map[string]store.PhoneNumber{}
 	for _, n := range list {
 		states[n.E164] = n
 	}
@@ -360,11 +361,11 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 	require.Equal(t, before2, snapshot(t, f.db))
 
 	// It cannot be claimed again either: it belongs to the winning carrier now.
-	err = activities.ClaimNumber(ctx, f.db, f.arn, nums[0], "did", "")
+	err = store.ClaimNumber(ctx, f.db, f.arn, nums[0], "did", "")
 	require.ErrorContains(t, err, "a released number cannot be claimed again")
-	var inv *activities.InventoryError
+	var inv *store.InventoryError
 	require.ErrorAs(t, err, &inv)
-	require.Equal(t, activities.InventoryRefused, inv.Kind)
+	require.Equal(t, store.InventoryRefused, inv.Kind)
 
 	// A late retry of the release changes nothing.
 	snap := snapshot(t, f.db)
@@ -408,7 +409,7 @@ func TestReleasePortOutNumbersLowersTheLimitForPortedInNumbers(t *testing.T) {
 	require.Equal(t, 11, detail.Limit)
 
 	// Re-registering the instance with its base limit keeps the arithmetic: 10 + the 1 left.
-	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 10})
+	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, PhoneNumberLimit: 10})
 	require.NoError(t, err)
 	require.Equal(t, 11, f.limit(t))
 
@@ -468,7 +469,7 @@ func TestPortOutActivitiesRunTwiceLeaveTheSameRows(t *testing.T) {
 	})
 
 	var actions []string
-	entries, err := activities.AuditLog(ctx, f.db, wf)
+	entries, err := store.AuditLog(ctx, f.db, wf)
 	require.NoError(t, err)
 	for _, e := range entries {
 		actions = append(actions, e.Action)

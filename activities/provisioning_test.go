@@ -11,6 +11,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // The whole life of a port, every activity run twice: the second run returns the same and leaves
@@ -44,7 +45,7 @@ func TestEveryActivityRunTwiceLeavesTheSameRows(t *testing.T) {
 		return f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: wf, State: porting.StateCompleted})
 	})
 
-	list, err := activities.ListNumbers(ctx, f.db, f.arn)
+	list, err := store.ListNumbers(ctx, f.db, f.arn)
 	require.NoError(t, err)
 	require.Len(t, list, 3)
 	for _, n := range list {
@@ -55,7 +56,7 @@ func TestEveryActivityRunTwiceLeavesTheSameRows(t *testing.T) {
 	require.Equal(t, 3, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND NOT active AND state = 'completed'`, wf))
 	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1 AND state = 'completed' AND finished_at IS NOT NULL`, wf))
 	var actions []string
-	entries, err := activities.AuditLog(ctx, f.db, wf)
+	entries, err := store.AuditLog(ctx, f.db, wf)
 	require.NoError(t, err)
 	for _, e := range entries {
 		actions = append(actions, e.Action)
@@ -130,7 +131,7 @@ func TestProvisionNumbersRefusals(t *testing.T) {
 	in := f.record(t, "prov-refused", nums)
 	ni := f.numbersInput(in.WorkflowID, nums)
 
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, f.arn, flowMain, false)) // unpublished meanwhile
+	require.NoError(t, store.AddContactFlow(ctx, f.db, f.arn, flowMain, false)) // unpublished meanwhile
 	before := snapshot(t, f.db)
 	_, err := f.a.ProvisionNumbers(ctx, ni)
 	requireAppErr(t, err, activities.ErrContactFlowNotPublished, `contact_flow: contact flow "Main" of instance `+f.arn+` is not published`)
@@ -141,11 +142,11 @@ func TestProvisionNumbersRefusals(t *testing.T) {
 	_, err = f.a.ProvisionNumbers(ctx, gone)
 	requireAppErr(t, err, activities.ErrContactFlowNotPublished, `contact_flow: contact flow "Deleted" does not exist on instance`)
 
-	require.NoError(t, activities.PublishContactFlow(ctx, f.db, f.arn, flowMain))
+	require.NoError(t, store.PublishContactFlow(ctx, f.db, f.arn, flowMain))
 	other := f.instance(t, "us-west-2")
 	// Someone claims one of the numbers for another instance (the port unlocked it by ending).
 	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateFailed}))
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, other, nums[1].E164, "did", ""))
+	require.NoError(t, store.ClaimNumber(ctx, f.db, other, nums[1].E164, "did", ""))
 	_, err = f.a.ProvisionNumbers(ctx, ni)
 	requireAppErr(t, err, activities.ErrNumberAlreadyInInstance,
 		fmt.Sprintf("numbers[1].e164: %s is already held by instance %s (state active, claimed directly)", nums[1].E164, other))
@@ -189,13 +190,13 @@ func TestVerifyTestCall(t *testing.T) {
 	require.Contains(t, v.Reason, nums[1].E164+" is provisioned, not active")
 
 	require.NoError(t, f.a.ActivateNumbers(ctx, ni))
-	require.NoError(t, activities.AddContactFlow(ctx, f.db, f.arn, flowMain, false))
+	require.NoError(t, store.AddContactFlow(ctx, f.db, f.arn, flowMain, false))
 	v, err = f.a.VerifyTestCall(ctx, ni)
 	require.NoError(t, err)
 	require.False(t, v.Answered)
 	require.Contains(t, v.Reason, `is mapped to contact flow "Main", which is not published`)
 
-	require.NoError(t, activities.PublishContactFlow(ctx, f.db, f.arn, flowMain))
+	require.NoError(t, store.PublishContactFlow(ctx, f.db, f.arn, flowMain))
 	v, err = f.a.VerifyTestCall(ctx, ni)
 	require.NoError(t, err)
 	require.Equal(t, activities.VerifyResult{Answered: true}, v)
@@ -220,7 +221,7 @@ func TestReleaseNumbersReversesTheLimitIncreaseOnce(t *testing.T) {
 
 	// Released numbers no longer count against the limit nor block other holders.
 	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateCancelled}))
-	require.NoError(t, activities.ClaimNumber(ctx, f.db, f.arn, nums[0].E164, "did", flowMain))
+	require.NoError(t, store.ClaimNumber(ctx, f.db, f.arn, nums[0].E164, "did", flowMain))
 }
 
 func TestFinishPortRequestUnlocksNumbers(t *testing.T) {
@@ -254,7 +255,7 @@ func TestProvisionNumbersRefusesAboveThePhoneNumberLimit(t *testing.T) {
 	f.claim(t, 3)
 	nums := numbers(2, "Acme Telecom")
 	in := f.record(t, "over-limit", nums)
-	_, err := activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 2}) // below the 3 held
+	_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, PhoneNumberLimit: 2}) // below the 3 held
 	require.NoError(t, err)
 
 	before := snapshot(t, f.db)
@@ -264,7 +265,7 @@ func TestProvisionNumbersRefusesAboveThePhoneNumberLimit(t *testing.T) {
 	require.Equal(t, before, snapshot(t, f.db), "nothing added, no increase kept")
 
 	// With room again, the same call goes through.
-	_, err = activities.AddInstance(ctx, f.db, activities.Instance{ARN: f.arn, PhoneNumberLimit: 3})
+	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: f.arn, PhoneNumberLimit: 3})
 	require.NoError(t, err)
 	res, err := f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
 	require.NoError(t, err)
@@ -285,7 +286,7 @@ func TestClaimNumberDoesNotTakeAPortsReservedRoom(t *testing.T) {
 	_, err = f.db.ExecContext(ctx, `UPDATE instances SET phone_number_limit = phone_number_limit + 2 WHERE arn = $1`, f.arn)
 	require.NoError(t, err)
 
-	err = activities.ClaimNumber(ctx, f.db, f.arn, numbers(1, "")[0].E164, "did", "")
+	err = store.ClaimNumber(ctx, f.db, f.arn, numbers(1, "")[0].E164, "did", "")
 	require.ErrorContains(t, err, "is at its phone-number limit of 12 (numbers held and reserved by ports in progress)")
 	_, err = f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
 	require.NoError(t, err, "the port's numbers still fit")

@@ -8,8 +8,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // Request data: valid NANP numbers, unique within a bench run, and instances with a published flow.
@@ -59,14 +59,14 @@ func addInstances(ctx context.Context, db *sqlx.DB, prefix string, n, limit int)
 		go func(arn string) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := activities.AddInstance(ctx, db, activities.Instance{
+			if _, err := store.AddInstance(ctx, db, store.Instance{
 				ARN: arn, PhoneNumberLimit: limit,
 				OwnerName: "Ada Admin", Address: "1 Main St, Springfield", BillingContact: "billing@example.com",
 			}); err != nil {
 				errs <- fmt.Errorf("instance %s: %w", arn, err)
 				return
 			}
-			if err := activities.AddContactFlow(ctx, db, arn, benchFlow, true); err != nil {
+			if err := store.AddContactFlow(ctx, db, arn, benchFlow, true); err != nil {
 				errs <- fmt.Errorf("flow of %s: %w", arn, err)
 			}
 		}(arns[i])

@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/contactcenter/numberporting/porting"
-	"github.com/contactcenter/numberporting/starter/simulate"
+	"github.com/contactcenter/numberporting/simulator"
 )
 
 // The load driver plays the starter, the customer and the losing carrier of each port, directly
@@ -38,7 +38,7 @@ type loadSpec struct {
 	CarrierDelay time.Duration // carrier's answer after the LOA reached it
 	PortAhead    time.Duration // port date after the carrier's answer
 	RetryDelay   time.Duration // before a submit-loa refused because the port does not await it yet
-	// Simulator: the carrier simulator (package starter/simulate, in this process) plays the customer
+	// Simulator: the carrier simulator (package simulator, in this process) plays the customer
 	// and the carrier of PortIn; the baseline is answered by the bench's mirror of its calls (a status
 	// query before each update). Without it the bench answers directly (direct driver).
 	Simulator bool
@@ -85,7 +85,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	defer cancel()
 	simDone := make(chan struct{})
 	if spec.Simulator && spec.WorkflowType == porting.WorkflowPortIn {
-		cfg := simulate.DefaultConfig()
+		cfg := simulator.DefaultConfig()
 		cfg.AcceptAfter, cfg.PortIn = spec.CarrierDelay, spec.PortAhead
 		cfg.SubmitLOAs, cfg.CustomerAfter, cfg.PortOuts = true, 0, false
 		cfg.Concurrency, cfg.Batch = max(n, 8), max(2*n, 200)
@@ -94,7 +94,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 			defer f.Close()
 			logw = f
 		}
-		sim := &simulate.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulate.Client{C: e.client, Namespace: "default"}, e},
+		sim := &simulator.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulator.Client{C: e.client, Namespace: "default"}, e},
 			Log: slog.New(slog.NewTextHandler(logw, nil))}
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer func() { stopSim(); <-simDone }()
@@ -373,7 +373,7 @@ func (e *env) startFor(ctx context.Context, kind string, workers int, spec *load
 // "not awaiting the carrier" as stale; under load that window lasts seconds and ports stayed
 // awaiting_carrier forever.)
 type raceGuard struct {
-	simulate.Client
+	simulator.Client
 	e *env
 }
 

@@ -3,7 +3,7 @@
 // Everything runs on this machine in one run: the Go benchmarks of the workflows in the
 // time-skipping environment; then the Temporal dev server (bin/temporal), a fresh Postgres database
 // on DATABASE_URL's server and the worker binary built from ./worker, driven by the carrier
-// simulator (package starter/simulate, playing the customer and the carriers); a baseline workflow
+// simulator (package simulator, playing the customer and the carriers); a baseline workflow
 // of the same shape doing no work on a worker process of its own (this binary, -baseline-worker).
 // Timings are medians of -runs runs; every row says its target and PASS or FAIL.
 //

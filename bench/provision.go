@@ -15,6 +15,7 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/dbconn"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // Provisioning throughput (issue 7, item 4): ProvisionNumbers, the real activity function, adding
@@ -61,10 +62,10 @@ func (e *env) provisionOnce(ctx context.Context, run int) (provisionResult, erro
 		if err != nil {
 			return nil, "", err
 		}
-		if _, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn, PhoneNumberLimit: 2 * provisionNumbers}); err != nil {
+		if _, err := store.AddInstance(ctx, db, store.Instance{ARN: arn, PhoneNumberLimit: 2 * provisionNumbers}); err != nil {
 			return nil, "", err
 		}
-		if err := activities.AddContactFlow(ctx, db, arn, benchFlow, true); err != nil {
+		if err := store.AddContactFlow(ctx, db, arn, benchFlow, true); err != nil {
 			return nil, "", err
 		}
 		// Warm the pool and the catalog caches of a connection, as a long-running worker's are.

@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 const (
@@ -62,9 +62,9 @@ func TestConcurrentPortInsSameNumber(t *testing.T) {
 	db, err := sqlx.Open("postgres", dbURL)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = db.Close() })
-	_, err = activities.AddInstance(ctx, db, activities.Instance{ARN: raceInstanceARN})
+	_, err = store.AddInstance(ctx, db, store.Instance{ARN: raceInstanceARN})
 	require.NoError(t, err)
-	require.NoError(t, activities.AddContactFlow(ctx, db, raceInstanceARN, raceFlow, true))
+	require.NoError(t, store.AddContactFlow(ctx, db, raceInstanceARN, raceFlow, true))
 
 	// race starts A and B at once; with held, both are stopped at the insert that locks their numbers
 	// until both are there.

@@ -13,8 +13,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"google.golang.org/protobuf/encoding/protojson"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // TestRecordHistories runs real ports against the dev server, a worker in this process and
@@ -30,11 +30,11 @@ func TestRecordHistories(t *testing.T) {
 	us := "arn:aws:connect:us-east-1:123456789012:instance/replay-us"
 	gb := "arn:aws:connect:eu-west-2:123456789012:instance/replay-gb"
 	for _, arn := range []string{us, gb} {
-		_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn})
+		_, err := store.AddInstance(ctx, db, store.Instance{ARN: arn})
 		require.NoError(t, err)
 	}
-	require.NoError(t, activities.AddContactFlow(ctx, db, us, "Main IVR", true))
-	require.NoError(t, activities.AddContactFlow(ctx, db, gb, "UK Support", true))
+	require.NoError(t, store.AddContactFlow(ctx, db, us, "Main IVR", true))
+	require.NoError(t, store.AddContactFlow(ctx, db, gb, "UK Support", true))
 
 	r := recorder{t: t, ctx: ctx, c: c, dir: filepath.Join(root, "workflows", "testdata")}
 	soon := func(d time.Duration) *time.Time { v := time.Now().Add(d).Truncate(time.Second); return &v }
@@ -91,7 +91,7 @@ func TestRecordHistories(t *testing.T) {
 
 	// The failure and change paths (workflows versionFailurePaths).
 	flow := func(published bool) func() {
-		return func() { require.NoError(t, activities.AddContactFlow(ctx, db, us, "Main IVR", published)) }
+		return func() { require.NoError(t, store.AddContactFlow(ctx, db, us, "Main IVR", published)) }
 	}
 	blocked := portIn("replay-6", "+14155550130")
 	blocked.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 1}
@@ -129,10 +129,10 @@ func TestRecordHistories(t *testing.T) {
 	)
 
 	out := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
-	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: out, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: out, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
 	require.NoError(t, err)
 	for _, n := range []string{outNumber1, outNumber2, outNumber3} {
-		require.NoError(t, activities.ClaimNumber(ctx, db, out, n, "did", ""))
+		require.NoError(t, store.ClaimNumber(ctx, db, out, n, "did", ""))
 	}
 	wrongOwner := carrierRequest(time.Now().Add(time.Hour), outNumber1, outNumber2)
 	wrongOwner.OwnerName = "Doe Holdings, LLC"

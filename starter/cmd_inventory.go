@@ -11,9 +11,9 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/spf13/cobra"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/dbconn"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // openDB opens (creating and migrating when needed) the inventory database of --database-url.
@@ -36,7 +36,7 @@ func (a *app) withDB(what string, fn func(ctx context.Context, db *sqlx.DB) erro
 		defer db.Close()
 		err = fn(ctx, db)
 		var (
-			inv *activities.InventoryError
+			inv *store.InventoryError
 			ce  *cliError
 		)
 		if err == nil || errors.As(err, &inv) || errors.As(err, &ce) {
@@ -48,7 +48,7 @@ func (a *app) withDB(what string, fn func(ctx context.Context, db *sqlx.DB) erro
 
 func (a *app) instanceCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "instance", Short: "Manage contact-center instances in the inventory"}
-	var in activities.Instance
+	var in store.Instance
 	add := &cobra.Command{
 		Use:   "add --arn A [--phone-number-limit N] [--owner-name N --address A --billing-contact C]",
 		Short: "Register an instance and its ownership records (idempotent)",
@@ -57,7 +57,7 @@ func (a *app) instanceCmd() *cobra.Command {
 			if ref, err := porting.ParseInstanceARN(in.ARN); err == nil {
 				in.Region = ref.Region
 			}
-			got, err := activities.AddInstance(ctx, db, in)
+			got, err := store.AddInstance(ctx, db, in)
 			if err != nil {
 				return err
 			}
@@ -86,7 +86,7 @@ func (a *app) flowCmd() *cobra.Command {
 		Short: "Register a contact flow (published unless --unpublished)",
 		Args:  cobra.NoArgs,
 		RunE: a.withDB("flow add", func(ctx context.Context, db *sqlx.DB) error {
-			if err := activities.AddContactFlow(ctx, db, instance, name, !unpublished); err != nil {
+			if err := store.AddContactFlow(ctx, db, instance, name, !unpublished); err != nil {
 				return err
 			}
 			state := "published"
@@ -109,7 +109,7 @@ func (a *app) flowCmd() *cobra.Command {
 		Short: "Publish a contact flow (numbers can only be mapped to published flows)",
 		Args:  cobra.NoArgs,
 		RunE: a.withDB("flow publish", func(ctx context.Context, db *sqlx.DB) error {
-			if err := activities.PublishContactFlow(ctx, db, pInstance, pName); err != nil {
+			if err := store.PublishContactFlow(ctx, db, pInstance, pName); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "contact flow %q of %s published\n", pName, pInstance)
@@ -135,7 +135,7 @@ func (a *app) numberCmd() *cobra.Command {
 			if numberType != porting.NumberTypeDID && numberType != porting.NumberTypeTollFree {
 				return badInput("--type: must be %q or %q, got %q", porting.NumberTypeDID, porting.NumberTypeTollFree, numberType)
 			}
-			if err := activities.ClaimNumber(ctx, db, instance, e164, numberType, flow); err != nil {
+			if err := store.ClaimNumber(ctx, db, instance, e164, numberType, flow); err != nil {
 				return err
 			}
 			fmt.Fprintf(a.stdout, "number %s claimed for %s\n", e164, instance)
@@ -160,12 +160,12 @@ func (a *app) numbersCmd() *cobra.Command {
 		Short: "The instance's numbers with their state (provisioned, active, releasing, released) and flow",
 		Args:  cobra.NoArgs,
 		RunE: a.withDB("numbers", func(ctx context.Context, db *sqlx.DB) error {
-			nums, err := activities.ListNumbers(ctx, db, instance)
+			nums, err := store.ListNumbers(ctx, db, instance)
 			if err != nil {
 				return err
 			}
 			if nums == nil {
-				nums = []activities.PhoneNumber{}
+				nums = []store.PhoneNumber{}
 			}
 			if asJSON {
 				enc := json.NewEncoder(a.stdout)

@@ -11,11 +11,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/contactcenter/numberporting/internal/dbconn"
-	"github.com/contactcenter/numberporting/starter/simulate"
+	"github.com/contactcenter/numberporting/simulator"
 )
 
 func (a *app) simulateCarrierCmd() *cobra.Command {
-	cfg := simulate.DefaultConfig()
+	cfg := simulator.DefaultConfig()
 	var (
 		cost      string
 		poll      time.Duration
@@ -48,7 +48,7 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			a.ran = true
 			var err error
-			if cfg.Cost, err = simulate.ParseCost(cost); err != nil {
+			if cfg.Cost, err = simulator.ParseCost(cost); err != nil {
 				return badInput("--cost: %v", err)
 			}
 			switch {
@@ -93,10 +93,10 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 			if jsonLog {
 				h = slog.NewJSONHandler(a.stdout, nil)
 			}
-			sim := &simulate.Simulator{
+			sim := &simulator.Simulator{
 				Config:   cfg,
 				DB:       db,
-				Temporal: simulate.Client{C: c, Namespace: a.namespace},
+				Temporal: simulator.Client{C: c, Namespace: a.namespace},
 				Log:      slog.New(h),
 			}
 			if once {

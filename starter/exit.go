@@ -9,9 +9,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // Exit codes of the CLI contract (DESIGN §7).
@@ -67,7 +67,7 @@ func exitCode(err error) int {
 		ce          *cliError
 		unreachable *temporalconn.UnreachableError
 		validation  *porting.ValidationError
-		inventory   *activities.InventoryError
+		inventory   *store.InventoryError
 		started     *serviceerror.WorkflowExecutionAlreadyStarted
 		nf          *serviceerror.NotFound
 		appErr      *temporal.ApplicationError

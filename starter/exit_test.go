@@ -11,9 +11,9 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 func TestExitCode(t *testing.T) {
@@ -39,10 +39,10 @@ func TestExitCode(t *testing.T) {
 		{"unreachable", &temporalconn.UnreachableError{Address: "127.0.0.1:1", Err: errors.New("connection refused")}, 1},
 		{"unknown namespace while dialing", &temporalconn.UnreachableError{Address: "x", Err: serviceerror.NewNotFound("namespace nope not found")}, 1},
 		{"failure wrapping not found", failure(serviceerror.NewNotFound("x"), "x"), 1},
-		{"inventory invalid", &activities.InventoryError{Kind: "invalid", Field: "arn", Msg: "bad"}, 2},
-		{"inventory refused", &activities.InventoryError{Kind: "refused", Field: "e164", Msg: "limit"}, 3},
-		{"inventory not found", &activities.InventoryError{Kind: "not_found", Field: "instance", Msg: "no such instance"}, 4},
-		{"inventory unknown kind", &activities.InventoryError{Kind: "weird"}, 1},
+		{"inventory invalid", &store.InventoryError{Kind: "invalid", Field: "arn", Msg: "bad"}, 2},
+		{"inventory refused", &store.InventoryError{Kind: "refused", Field: "e164", Msg: "limit"}, 3},
+		{"inventory not found", &store.InventoryError{Kind: "not_found", Field: "instance", Msg: "no such instance"}, 4},
+		{"inventory unknown kind", &store.InventoryError{Kind: "weird"}, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,8 @@
 // Command starter is the support-tooling CLI of the number-porting service (DESIGN §7): it starts
 // ports, delivers customer and carrier messages as workflow updates, shows a port's status, lists
-// ports by their search attributes, and manages the instance inventory in Postgres.
+// ports by their search attributes, and manages the instance inventory in Postgres. It is a thin
+// layer over store (inventory), porting (wire types, validation), simulator (simulate-carrier) and the
+// Temporal client; it imports neither activities nor workflows.
 //
 // Exit codes: 0 done; 2 bad input; 3 refused by the workflow; 4 not found; 1 anything else.
 package main

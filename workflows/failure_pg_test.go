@@ -16,6 +16,7 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 const pgWorkflowID = "default-test-workflow-id"
@@ -33,9 +34,9 @@ func newPGPort(t *testing.T) *pgPort {
 	db := pgtest.New(t)
 	req := portInRequest()
 	ctx := context.Background()
-	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: req.InstanceARN})
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: req.InstanceARN})
 	require.NoError(t, err)
-	require.NoError(t, activities.AddContactFlow(ctx, db, req.InstanceARN, req.ContactFlow, true))
+	require.NoError(t, store.AddContactFlow(ctx, db, req.InstanceARN, req.ContactFlow, true))
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetStartTime(monday)
@@ -59,7 +60,7 @@ func (p *pgPort) signal(when time.Time, name string, payload any) {
 
 func (p *pgPort) publishFlow(when time.Time, published bool) {
 	p.at(when, func() {
-		require.NoError(p.t, activities.AddContactFlow(context.Background(), p.db, p.req.InstanceARN, p.req.ContactFlow, published))
+		require.NoError(p.t, store.AddContactFlow(context.Background(), p.db, p.req.InstanceARN, p.req.ContactFlow, published))
 	})
 }
 
@@ -106,7 +107,7 @@ func TestPGFlowUnpublishedAfterAcceptanceFailsAtThePortDateWithNothingStranded(t
 	require.Equal(t, porting.StateFailed, res.State)
 	require.Zero(t, p.numbersIn("provisioned")+p.numbersIn("active"), "nothing left on the instance")
 	require.Equal(t, 10, p.limit(), "no limit increase left behind")
-	require.Equal(t, 1, p.carrierRows(activities.SubmissionCancel), "the carrier is told to cancel")
+	require.Equal(t, 1, p.carrierRows(store.SubmissionCancel), "the carrier is told to cancel")
 	require.Equal(t, 1, p.notifications("provisioning_blocked", activities.RecipientCustomer))
 	require.Equal(t, 1, p.notifications("provisioning_blocked", activities.RecipientOperations))
 	require.Equal(t, 1, p.notifications("port_failed", activities.RecipientCustomer))
@@ -125,7 +126,7 @@ func TestPGFlowPublishedAgainBeforeThePortDateCompletes(t *testing.T) {
 	require.Equal(t, porting.StateCompleted, res.State)
 	require.Equal(t, 2, p.numbersIn("active"))
 	require.Equal(t, 12, p.limit())
-	require.Zero(t, p.carrierRows(activities.SubmissionCancel))
+	require.Zero(t, p.carrierRows(store.SubmissionCancel))
 	require.Equal(t, 1, p.notifications("provisioning_blocked", activities.RecipientCustomer))
 	require.Equal(t, 1, p.notifications("provisioning_unblocked", activities.RecipientOperations))
 }
@@ -145,7 +146,7 @@ func TestPGWithdrawnPortDateAfterProvisioningReleasesNumbersAndLimit(t *testing.
 	require.Zero(t, p.numbersIn("provisioned"))
 	require.Equal(t, 10, p.limit())
 	require.Equal(t, 1, p.notifications("port_date_withdrawn", activities.RecipientCustomer))
-	require.Equal(t, 1, p.carrierRows(activities.SubmissionCancel))
+	require.Equal(t, 1, p.carrierRows(store.SubmissionCancel))
 }
 
 func TestPGRescheduleWeeksLaterReleasesAndProvisionsAgain(t *testing.T) {
@@ -176,7 +177,7 @@ func TestPGVerificationNotAnsweredKeepsTheNumbersLive(t *testing.T) {
 	require.Contains(t, res.Reason, "not answered")
 	require.Equal(t, 2, p.numbersIn("active"), "ported numbers stay live on the instance")
 	require.Equal(t, 12, p.limit())
-	require.Zero(t, p.carrierRows(activities.SubmissionCancel))
+	require.Zero(t, p.carrierRows(store.SubmissionCancel))
 	require.Equal(t, 1, p.notifications("verification_failed", activities.RecipientCustomer))
 	require.Equal(t, 1, p.notifications("port_failed", activities.RecipientCustomer))
 }

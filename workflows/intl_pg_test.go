@@ -11,6 +11,7 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // TestIntlCostDeclinedLeavesNoCarrierSubmissionInPostgres runs the workflow in the time-skipping
@@ -21,9 +22,9 @@ func TestIntlCostDeclinedLeavesNoCarrierSubmissionInPostgres(t *testing.T) {
 	ctx := context.Background()
 	start := uk(2026, 11, 23, 9, 0)
 	req := gbRequest(start)
-	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: req.InstanceARN})
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: req.InstanceARN})
 	require.NoError(t, err)
-	require.NoError(t, activities.AddContactFlow(ctx, db, req.InstanceARN, req.ContactFlow, true))
+	require.NoError(t, store.AddContactFlow(ctx, db, req.InstanceARN, req.ContactFlow, true))
 
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()

@@ -19,6 +19,7 @@ import (
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 var newYork = mustLoad("America/New_York")
@@ -105,7 +106,7 @@ func newHarness(t *testing.T, start time.Time) *harness {
 			h.record("SubmitCarrierCancel", in)
 			h.mu.Lock()
 			defer h.mu.Unlock()
-			if key := activities.CarrierCancelKey(in.WorkflowID, in.Group, in.Round); !h.carrierKeys[key] {
+			if key := store.CarrierCancelKey(in.WorkflowID, in.Group, in.Round); !h.carrierKeys[key] {
 				h.carrierKeys[key] = true
 				h.carrierCancel = append(h.carrierCancel, call{name: "SubmitCarrierCancel", at: h.env.Now(), input: in})
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 // TestPortOutOwnershipNormalizedOnPostgres runs PortOut in the time-skipping environment with the
@@ -26,13 +27,13 @@ func TestPortOutOwnershipNormalizedOnPostgres(t *testing.T) {
 	db := pgtest.New(t)
 	ctx := context.Background()
 	req := portOutRequest()
-	_, err := activities.AddInstance(ctx, db, activities.Instance{
+	_, err := store.AddInstance(ctx, db, store.Instance{
 		ARN: req.InstanceARN, OwnerName: "Jos\u00e9 M\u00fcller", Address: "1 Main St, New York, NY 10001", BillingContact: recordBilling,
 	})
 	require.NoError(t, err)
 	const kept = "+14155550199"
 	for _, n := range append([]string{kept}, req.Numbers...) {
-		require.NoError(t, activities.ClaimNumber(ctx, db, req.InstanceARN, n, "did", ""))
+		require.NoError(t, store.ClaimNumber(ctx, db, req.InstanceARN, n, "did", ""))
 	}
 
 	var suite testsuite.WorkflowTestSuite

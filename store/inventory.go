@@ -1,13 +1,15 @@
-package activities
+package store
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 
 	"github.com/contactcenter/numberporting/porting"
 )
@@ -146,7 +148,7 @@ func AddContactFlow(ctx context.Context, db *sqlx.DB, instanceARN, name string, 
 	if strings.TrimSpace(name) == "" {
 		return invErr(InventoryInvalid, "name", "is required: the contact flow's exact name")
 	}
-	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+	return InTx(ctx, db, func(tx *sqlx.Tx) error {
 		if _, err := requireInstance(ctx, tx, instanceARN, false); err != nil {
 			return err
 		}
@@ -163,7 +165,7 @@ func PublishContactFlow(ctx context.Context, db *sqlx.DB, instanceARN, name stri
 	if strings.TrimSpace(name) == "" {
 		return invErr(InventoryInvalid, "name", "is required: the contact flow's exact name")
 	}
-	return inTx(ctx, db, func(tx *sqlx.Tx) error {
+	return InTx(ctx, db, func(tx *sqlx.Tx) error {
 		if _, err := requireInstance(ctx, tx, instanceARN, false); err != nil {
 			return err
 		}
@@ -182,28 +184,25 @@ func PublishContactFlow(ctx context.Context, db *sqlx.DB, instanceARN, name stri
 	})
 }
 
-// numberTypes are the number types the inventory knows.
-var numberTypes = []string{"did", "toll_free", "local", "itfs", "uifn", "mobile"}
-
 // ClaimNumber gives a number to an instance directly (state active), optionally mapped to a published
 // contact flow. The instance's phone-number limit applies, counting its non-released numbers. A number
 // held by another instance, being ported, or provisioned by a port is refused. Claiming a number the
 // instance already holds as active is a no-op (that maps it to flow when one is given).
 func ClaimNumber(ctx context.Context, db *sqlx.DB, instanceARN, e164, numberType, flow string) error {
-	if !e164Pattern.MatchString(e164) {
+	if !E164Pattern.MatchString(e164) {
 		return invErr(InventoryInvalid, "e164", "must be an E.164 number like +14155550100, got %q", e164)
 	}
 	if numberType == "" {
 		numberType = porting.NumberTypeDID
 	}
 	known := false
-	for _, t := range numberTypes {
+	for _, t := range NumberTypes {
 		known = known || t == numberType
 	}
 	if !known {
-		return invErr(InventoryInvalid, "type", "must be one of %s, got %q", strings.Join(numberTypes, ", "), numberType)
+		return invErr(InventoryInvalid, "type", "must be one of %s, got %q", strings.Join(NumberTypes, ", "), numberType)
 	}
-	err := inTx(ctx, db, func(tx *sqlx.Tx) error {
+	err := InTx(ctx, db, func(tx *sqlx.Tx) error {
 		// The instance row lock serializes claims on one instance, so the limit holds.
 		limit, err := requireInstance(ctx, tx, instanceARN, true)
 		if err != nil {
@@ -282,7 +281,7 @@ func ClaimNumber(ctx context.Context, db *sqlx.DB, instanceARN, e164, numberType
 			VALUES ($1, $2, $3, 'active', nullif($4, ''))`, instanceARN, e164, numberType, flow)
 		return err
 	})
-	if c, ok := uniqueViolation(err); ok && c == constraintHeldNumber {
+	if c, ok := UniqueViolation(err); ok && c == constraintHeldNumber {
 		return invErr(InventoryRefused, "e164", "%s was just claimed by another instance", e164)
 	}
 	return err
@@ -312,4 +311,31 @@ func ListNumbers(ctx context.Context, db *sqlx.DB, instanceARN string) ([]PhoneN
 			ContactFlow: r.ContactFlow.String, PortRequest: r.PortRequest.String, UpdatedAt: r.UpdatedAt}
 	}
 	return out, nil
+}
+
+// heldRow is one non-released phone_numbers row.
+type heldRow struct {
+	E164        string  `db:"e164"`
+	InstanceARN string  `db:"instance_arn"`
+	State       string  `db:"state"`
+	PortRequest *string `db:"port_request"`
+	ContactFlow *string `db:"contact_flow"`
+}
+
+func (h heldRow) ownedBy(instanceARN, workflowID string) bool {
+	return h.InstanceARN == instanceARN && h.PortRequest != nil && *h.PortRequest == workflowID
+}
+
+func loadHeld(ctx context.Context, q sqlx.QueryerContext, numbers []string) ([]heldRow, error) {
+	var held []heldRow
+	err := sqlx.SelectContext(ctx, q, &held, `
+		SELECT e164, instance_arn, state, port_request, contact_flow FROM phone_numbers
+		WHERE e164 = ANY($1) AND state <> 'released'`, pq.Array(numbers))
+	// In the order of the request (a map of positions: the lists hold up to thousands of numbers).
+	pos := make(map[string]int, len(numbers))
+	for i, n := range numbers {
+		pos[n] = i
+	}
+	sort.Slice(held, func(i, j int) bool { return pos[held[i].E164] < pos[held[j].E164] })
+	return held, err
 }

@@ -1,17 +1,54 @@
-package activities
+package store
 
 import (
 	"context"
-	"encoding/json"
 	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
+
+	"github.com/contactcenter/numberporting/porting"
 )
 
-// What the outside parties' connectors (and the simulator, `starter simulate-carrier`) read besides
-// the carrier outbox (outbox.go): the partner carriers' portability checks and the port requests as
-// recorded. Plain functions, not activities: workflows never call them.
+// PortabilityCheckRequest asks the partner carriers whether an international port is possible.
+type PortabilityCheckRequest struct {
+	WorkflowID string
+	Carrier    string
+	Country    string
+	Numbers    []string
+}
+
+// RequestPortabilityCheck puts an international portability check for the partner carriers in their
+// outbox (portability_checks), once per port, with its audit row. It returns the check's ID, the same
+// on every rerun.
+func RequestPortabilityCheck(ctx context.Context, db *sqlx.DB, in PortabilityCheckRequest) (int64, error) {
+	key := StepKey(in.WorkflowID, "portability-check")
+	var id int64
+	err := InTx(ctx, db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO portability_checks (idempotency_key, workflow_id, carrier, country, numbers)
+			VALUES ($1, $2, $3, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING`,
+			key, in.WorkflowID, in.Carrier, in.Country, pq.Array(in.Numbers)); err != nil {
+			return err
+		}
+		if err := tx.GetContext(ctx, &id, `SELECT id FROM portability_checks WHERE idempotency_key = $1`, key); err != nil {
+			return err
+		}
+		return Audit(ctx, tx, key, in.WorkflowID, "portability_check_requested",
+			map[string]any{"carrier": in.Carrier, "country": in.Country, "numbers": in.Numbers, "check_id": id})
+	})
+	return id, err
+}
+
+// RecordCostDecision keeps the customer's approval or refusal of a porting cost in the audit log.
+func RecordCostDecision(ctx context.Context, db *sqlx.DB, workflowID string, amount porting.Decimal, currency string, approved bool, by string) error {
+	action := "cost_declined"
+	if approved {
+		action = "cost_approved"
+	}
+	return Audit(ctx, db, StepKey(workflowID, "cost-decision"), workflowID, action,
+		map[string]any{"amount": amount, "currency": currency, "by": by})
+}
 
 // PortabilityCheck is one row of the partner carriers' outbox (portability_checks): an international
 // port-in asks whether its numbers can be ported; the answer comes back as portability-result.
@@ -52,32 +89,4 @@ func PendingPortabilityChecks(ctx context.Context, db *sqlx.DB, limit int) ([]Po
 func MarkPortabilityCheckConsumed(ctx context.Context, db *sqlx.DB, id int64) error {
 	_, err := db.ExecContext(ctx, `UPDATE portability_checks SET consumed_at = now() WHERE id = $1 AND consumed_at IS NULL`, id)
 	return err
-}
-
-// PortRequestRecord is a port request as recorded in port_requests: the request as received
-// (without secrets), its kind and instance.
-type PortRequestRecord struct {
-	WorkflowID  string          `db:"workflow_id" json:"workflow_id"`
-	RequestID   string          `db:"request_id" json:"request_id"`
-	Kind        string          `db:"kind" json:"kind"`
-	InstanceARN string          `db:"instance_arn" json:"instance_arn"`
-	State       string          `db:"state" json:"state"`
-	Request     json.RawMessage `db:"-" json:"request"`
-}
-
-// GetPortRequest reads a recorded port request (not_found when the workflow recorded none).
-func GetPortRequest(ctx context.Context, db *sqlx.DB, workflowID string) (PortRequestRecord, error) {
-	var row struct {
-		PortRequestRecord
-		Request []byte `db:"request"`
-	}
-	err := db.GetContext(ctx, &row, `
-		SELECT workflow_id, request_id, kind, instance_arn, state, request
-		FROM port_requests WHERE workflow_id = $1`, workflowID)
-	if isNoRows(err) {
-		return PortRequestRecord{}, invErr(InventoryNotFound, "workflow_id", "no port request recorded for %s", workflowID)
-	}
-	out := row.PortRequestRecord
-	out.Request = json.RawMessage(row.Request)
-	return out, err
 }

@@ -1,4 +1,4 @@
-package simulate
+package simulator
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/pgtest"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 var ctx = context.Background()
@@ -116,22 +116,22 @@ func TestCarrierAnswer(t *testing.T) {
 	cfg := testConfig()
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	st := porting.Status{TimeZone: "America/New_York"}
-	sub := func(kind string, v int) activities.CarrierSubmission {
-		return activities.CarrierSubmission{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: kind, LOAVersion: v}
+	sub := func(kind string, v int) store.CarrierSubmission {
+		return store.CarrierSubmission{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: kind, LOAVersion: v}
 	}
 	g := func(state porting.State, v int) *porting.GroupStatus {
 		x := group("Acme Telecom/did", state, v)
 		return &x
 	}
 
-	r, _ := CarrierAnswer(cfg, sub(activities.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, now)
+	r, _ := CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, now)
 	require.NotNil(t, r)
 	assert.False(t, r.Accepted)
 	assert.Equal(t, "LOA_MISMATCH", r.ReasonCode)
 	assert.Contains(t, r.Reason, "LOA v1")
 	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
 
-	r, _ = CarrierAnswer(cfg, sub(activities.SubmissionPortRequest, 2), g(porting.StateAwaitingCarrier, 2), st, now)
+	r, _ = CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 2), g(porting.StateAwaitingCarrier, 2), st, now)
 	require.NotNil(t, r)
 	assert.True(t, r.Accepted)
 	assert.Equal(t, "2026-11-20T10:02:00-05:00", r.PortDate.Format(time.RFC3339), "port date PortIn ahead, in the port's time zone")
@@ -139,21 +139,21 @@ func TestCarrierAnswer(t *testing.T) {
 
 	for _, tc := range []struct {
 		name string
-		sub  activities.CarrierSubmission
+		sub  store.CarrierSubmission
 		g    *porting.GroupStatus
 		why  string
 	}{
-		{"no such group", sub(activities.SubmissionPortRequest, 1), nil, "has no group"},
-		{"group moved on", sub(activities.SubmissionPortRequest, 2), g(porting.StateScheduled, 2), "scheduled, not awaiting the carrier"},
-		{"older LOA", sub(activities.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 2), "holds LOA v2, not v1"},
-		{"cancel of a port-in", sub(activities.SubmissionCancel, 1), g(porting.StateCancelled, 1), "only told of the cancellation"},
+		{"no such group", sub(store.SubmissionPortRequest, 1), nil, "has no group"},
+		{"group moved on", sub(store.SubmissionPortRequest, 2), g(porting.StateScheduled, 2), "scheduled, not awaiting the carrier"},
+		{"older LOA", sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 2), "holds LOA v2, not v1"},
+		{"cancel of a port-in", sub(store.SubmissionCancel, 1), g(porting.StateCancelled, 1), "only told of the cancellation"},
 	} {
 		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, now)
 		assert.Nil(t, r, tc.name)
 		assert.Contains(t, why, tc.why, tc.name)
 	}
 
-	r, _ = CarrierAnswer(cfg, sub(activities.SubmissionCancel, 1), g(porting.StateCancelRequested, 1), st, now)
+	r, _ = CarrierAnswer(cfg, sub(store.SubmissionCancel, 1), g(porting.StateCancelRequested, 1), st, now)
 	require.NotNil(t, r)
 	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", Accepted: true}, *r, "a cancellation is confirmed without a date")
 }
@@ -192,13 +192,13 @@ func TestOpenQuery(t *testing.T) {
 func TestCustomerLOAIsValid(t *testing.T) {
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	l := CustomerLOA("port-in-X", group("Acme Telecom/toll_free", porting.StateLOARejected, 1), "Ada Lovelace",
-		activities.Instance{OwnerName: "Lovelace Ltd", Address: "1 Analytical Way"}, now)
+		store.Instance{OwnerName: "Lovelace Ltd", Address: "1 Analytical Way"}, now)
 	require.NoError(t, porting.ValidateSubmitLOA(porting.SubmitLOA{Group: "Acme Telecom/toll_free", LOA: l}))
 	assert.Equal(t, "Ada Lovelace", l.AuthorizedName)
 	assert.Equal(t, "1 Analytical Way", l.Address)
 	assert.Equal(t, "s3://loas/port-in-X/acme-telecom-toll_free-v2.pdf", l.DocumentRef)
 	// Without an authorized contact or ownership records it is still a complete LOA.
-	l = CustomerLOA("port-in-X", group("main", porting.StateAwaitingLOA, 0), "", activities.Instance{}, now)
+	l = CustomerLOA("port-in-X", group("main", porting.StateAwaitingLOA, 0), "", store.Instance{}, now)
 	require.NoError(t, porting.ValidateSubmitLOA(porting.SubmitLOA{Group: "main", LOA: l}))
 }
 
@@ -207,7 +207,7 @@ func TestWinningCarrierRequest(t *testing.T) {
 	cfg.MismatchFirst = true
 	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
 	req := porting.PortOutRequest{RequestID: "OUT-1", Numbers: []string{"+12125550100", "+12125550101"}, WinningCarrier: "Beta Wireless"}
-	inst := activities.Instance{ARN: "arn", OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"}
+	inst := store.Instance{ARN: "arn", OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"}
 
 	first, wrong, err := WinningCarrierRequest(cfg, "port-out-OUT-1", req, inst, 0, "America/New_York", now)
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ func TestWinningCarrierRequest(t *testing.T) {
 	}, second)
 	assert.Equal(t, "2026-11-20T10:02:00-05:00", second.RequestedAt.Format(time.RFC3339))
 
-	_, _, err = WinningCarrierRequest(cfg, "port-out-OUT-1", req, activities.Instance{ARN: "arn"}, 0, "", now)
+	_, _, err = WinningCarrierRequest(cfg, "port-out-OUT-1", req, store.Instance{ARN: "arn"}, 0, "", now)
 	assert.ErrorContains(t, err, "no complete ownership records")
 }
 
@@ -240,12 +240,12 @@ func TestStepAnswersTheOutboxes(t *testing.T) {
 		"intl-port-in-D": {Kind: porting.KindInternationalPortIn, State: porting.StateCancelRequested, Groups: []porting.GroupStatus{group("main", porting.StateCancelRequested, 1)}},
 	}}
 	sim, db := newSim(t, testConfig(), ft)
-	rejectV1 := submission(t, db, "port-in-A", "Acme Telecom/did", activities.SubmissionPortRequest, 1, 2*time.Minute)
-	acceptV2 := submission(t, db, "port-in-A", "Acme Telecom/toll_free", activities.SubmissionPortRequest, 2, 2*time.Minute)
-	notDue := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 3, 10*time.Second)
-	stale := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
-	cancel := submission(t, db, "intl-port-in-D", "main", activities.SubmissionCancel, 1, 2*time.Minute)
-	unknown := submission(t, db, "port-in-elsewhere", "Acme Telecom/did", activities.SubmissionPortRequest, 1, 2*time.Minute)
+	rejectV1 := submission(t, db, "port-in-A", "Acme Telecom/did", store.SubmissionPortRequest, 1, 2*time.Minute)
+	acceptV2 := submission(t, db, "port-in-A", "Acme Telecom/toll_free", store.SubmissionPortRequest, 2, 2*time.Minute)
+	notDue := submission(t, db, "port-in-B", "Acme Telecom/did", store.SubmissionPortRequest, 3, 10*time.Second)
+	stale := submission(t, db, "port-in-B", "Acme Telecom/did", store.SubmissionPortRequest, 2, 2*time.Minute)
+	cancel := submission(t, db, "intl-port-in-D", "main", store.SubmissionCancel, 1, 2*time.Minute)
+	unknown := submission(t, db, "port-in-elsewhere", "Acme Telecom/did", store.SubmissionPortRequest, 1, 2*time.Minute)
 	var check int64
 	require.NoError(t, db.GetContext(ctx, &check, `
 		INSERT INTO portability_checks (idempotency_key, workflow_id, carrier, country, numbers, created_at)
@@ -294,8 +294,8 @@ func TestStepRefusalsAndFailures(t *testing.T) {
 		updateErr: map[string]error{porting.SignalCarrierResponse: &Refused{Msg: "group Acme Telecom/did is scheduled, not awaiting the carrier"}},
 	}
 	sim, db := newSim(t, testConfig(), ft)
-	refused := submission(t, db, "port-in-A", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
-	failing := submission(t, db, "port-in-B", "Acme Telecom/did", activities.SubmissionPortRequest, 2, 2*time.Minute)
+	refused := submission(t, db, "port-in-A", "Acme Telecom/did", store.SubmissionPortRequest, 2, 2*time.Minute)
+	failing := submission(t, db, "port-in-B", "Acme Telecom/did", store.SubmissionPortRequest, 2, 2*time.Minute)
 
 	st, err := sim.Step(ctx)
 	require.NoError(t, err)
@@ -340,7 +340,7 @@ func TestStepPlaysTheCustomerAndTheWinningCarrier(t *testing.T) {
 	}
 	sim, db := newSim(t, cfg, ft)
 	arn := "arn:aws:connect:us-east-1:123456789012:instance/sim-1"
-	_, err := activities.AddInstance(ctx, db, activities.Instance{ARN: arn, OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"})
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: arn, OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"})
 	require.NoError(t, err)
 	record := func(wf, kind string, req any) {
 		b, err := json.Marshal(req)

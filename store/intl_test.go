@@ -1,4 +1,4 @@
-package activities_test
+package store_test
 
 import (
 	"encoding/json"
@@ -6,20 +6,20 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
 )
 
 func TestPendingPortabilityChecks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	for _, wf := range []string{"intl-port-in-a", "intl-port-in-b"} {
-		_, err := f.a.RequestPortabilityCheck(ctx, activities.PortabilityCheckInput{
+		_, err := store.RequestPortabilityCheck(ctx, f.db, store.PortabilityCheckRequest{
 			WorkflowID: wf, Carrier: "Albion Telecom", Country: "GB", Numbers: []string{"+442079460100", "+442079460101"},
 		})
 		require.NoError(t, err)
 	}
-	pending, err := activities.PendingPortabilityChecks(ctx, f.db, 0)
+	pending, err := store.PendingPortabilityChecks(ctx, f.db, 0)
 	require.NoError(t, err)
 	require.Len(t, pending, 2)
 	first := pending[0]
@@ -29,8 +29,8 @@ func TestPendingPortabilityChecks(t *testing.T) {
 	require.Equal(t, []string{"+442079460100", "+442079460101"}, first.Numbers)
 	require.Nil(t, first.ConsumedAt)
 
-	twiceErr(t, f.db, func() error { return activities.MarkPortabilityCheckConsumed(ctx, f.db, first.ID) })
-	pending, err = activities.PendingPortabilityChecks(ctx, f.db, 1)
+	twiceErr(t, f.db, func() error { return store.MarkPortabilityCheckConsumed(ctx, f.db, first.ID) })
+	pending, err = store.PendingPortabilityChecks(ctx, f.db, 1)
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
 	require.Equal(t, "intl-port-in-b", pending[0].WorkflowID)
@@ -39,10 +39,10 @@ func TestPendingPortabilityChecks(t *testing.T) {
 func TestGetPortRequest(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	in := f.record(t, "SIM-1", numbers(1, "Acme"))
-	got, err := activities.GetPortRequest(ctx, f.db, in.WorkflowID)
+	wf := f.record(t, "SIM-1", numbers(1, "Acme"))
+	got, err := store.GetPortRequest(ctx, f.db, wf)
 	require.NoError(t, err)
-	require.Equal(t, in.WorkflowID, got.WorkflowID)
+	require.Equal(t, wf, got.WorkflowID)
 	require.Equal(t, "SIM-1", got.RequestID)
 	require.Equal(t, porting.KindPortIn, got.Kind)
 	require.Equal(t, f.arn, got.InstanceARN)
@@ -50,8 +50,8 @@ func TestGetPortRequest(t *testing.T) {
 	require.NoError(t, json.Unmarshal(got.Request, &req))
 	require.Equal(t, "Pat Doe", req.AuthorizedContact.Name)
 
-	_, err = activities.GetPortRequest(ctx, f.db, "port-in-nope")
-	var inv *activities.InventoryError
+	_, err = store.GetPortRequest(ctx, f.db, "port-in-nope")
+	var inv *store.InventoryError
 	require.ErrorAs(t, err, &inv)
-	require.Equal(t, activities.InventoryNotFound, inv.Kind)
+	require.Equal(t, store.InventoryNotFound, inv.Kind)
 }

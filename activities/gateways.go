@@ -1,0 +1,113 @@
+package activities
+
+import (
+	"context"
+	"sync"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/time/rate"
+
+	"github.com/contactcenter/numberporting/porting"
+	"github.com/contactcenter/numberporting/store"
+)
+
+// CarrierGateway is how the activities reach carriers. Answers come back as signals and updates, so
+// a real connector replaces the default (the carrier outbox in Postgres, which a connector or the
+// simulator consumes) without touching a workflow or an activity. Every call must be idempotent.
+type CarrierGateway interface {
+	// CheckPortability asks the carrier LNP database whether each number can be ported, in order.
+	CheckPortability(ctx context.Context, numbers []string) ([]store.PortabilityResult, error)
+	// RequestPortabilityCheck asks the partner carriers about an international port (answered by the
+	// portability-result signal); it returns the check's ID, the same on every rerun.
+	RequestPortabilityCheck(ctx context.Context, in store.PortabilityCheckRequest) (int64, error)
+	// SubmitPortRequest records an LOA version of a group and submits the port request to the
+	// carrier; it returns the submission's ID, the same on every rerun.
+	SubmitPortRequest(ctx context.Context, in store.LOASubmission) (int64, error)
+	// Cancel asks the carrier to cancel a group's port request; it returns the submission's ID.
+	Cancel(ctx context.Context, in store.CarrierCancel) (int64, error)
+}
+
+// InstanceAPI is the contact-center instance's phone-number API. The default is simulated on the
+// phone_numbers table; a real connector replaces it without touching a workflow or an activity.
+type InstanceAPI interface {
+	// Limiter paces the requests to one instance (shared by every activity of this worker).
+	Limiter(instanceARN string) *rate.Limiter
+	// AddNumbers is one request adding numbers to the instance for a port, not yet live, mapped to
+	// contactFlow; a number already added is left as it is.
+	AddNumbers(ctx context.Context, instanceARN, contactFlow, workflowID string, numbers []porting.PortNumber) error
+	// Activate makes the group's provisioned numbers live (store.ErrNumberNotProvisioned refusals).
+	Activate(ctx context.Context, g store.PortGroup) error
+	// Release takes the group's numbers this port added off the instance and reverses its limit increase.
+	Release(ctx context.Context, g store.PortGroup) error
+	// TestCall calls every number; not answered is a result, with the reason.
+	TestCall(ctx context.Context, instanceARN string, numbers []string) (answered bool, reason string, err error)
+}
+
+// Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5.
+const (
+	InstanceAPIRate  = 2
+	InstanceAPIBurst = 5
+	// DefaultProvisionBatchSize is how many numbers one instance-API request adds.
+	DefaultProvisionBatchSize = 100
+)
+
+// carrierOutbox is the default CarrierGateway: the carrier and partner-carrier outboxes in Postgres.
+type carrierOutbox struct {
+	db   *sqlx.DB
+	salt []byte
+}
+
+// NewCarrierOutbox is the CarrierGateway that writes the carrier outboxes in db; LOA PINs are hashed
+// with salt.
+func NewCarrierOutbox(db *sqlx.DB, salt []byte) CarrierGateway {
+	return carrierOutbox{db: db, salt: salt}
+}
+
+func (c carrierOutbox) CheckPortability(ctx context.Context, numbers []string) ([]store.PortabilityResult, error) {
+	return store.CheckPortability(ctx, c.db, numbers)
+}
+
+func (c carrierOutbox) RequestPortabilityCheck(ctx context.Context, in store.PortabilityCheckRequest) (int64, error) {
+	return store.RequestPortabilityCheck(ctx, c.db, in)
+}
+
+func (c carrierOutbox) SubmitPortRequest(ctx context.Context, in store.LOASubmission) (int64, error) {
+	return store.SubmitLOA(ctx, c.db, c.salt, in)
+}
+
+func (c carrierOutbox) Cancel(ctx context.Context, in store.CarrierCancel) (int64, error) {
+	return store.SubmitCarrierCancel(ctx, c.db, in)
+}
+
+// simulatedInstanceAPI is the default InstanceAPI: the instance's numbers are phone_numbers rows,
+// paced per instance at InstanceAPIRate with a burst of InstanceAPIBurst.
+type simulatedInstanceAPI struct {
+	db       *sqlx.DB
+	limiters *sync.Map // instance ARN → *rate.Limiter
+}
+
+// NewSimulatedInstanceAPI is the InstanceAPI simulated on db's phone_numbers.
+func NewSimulatedInstanceAPI(db *sqlx.DB) InstanceAPI {
+	return simulatedInstanceAPI{db: db, limiters: &sync.Map{}}
+}
+
+func (s simulatedInstanceAPI) Limiter(arn string) *rate.Limiter {
+	l, _ := s.limiters.LoadOrStore(arn, rate.NewLimiter(InstanceAPIRate, InstanceAPIBurst))
+	return l.(*rate.Limiter)
+}
+
+func (s simulatedInstanceAPI) AddNumbers(ctx context.Context, arn, flow, workflowID string, numbers []porting.PortNumber) error {
+	return store.AddProvisionedNumbers(ctx, s.db, arn, flow, workflowID, numbers)
+}
+
+func (s simulatedInstanceAPI) Activate(ctx context.Context, g store.PortGroup) error {
+	return store.ActivateNumbers(ctx, s.db, g)
+}
+
+func (s simulatedInstanceAPI) Release(ctx context.Context, g store.PortGroup) error {
+	return store.ReleaseNumbers(ctx, s.db, g)
+}
+
+func (s simulatedInstanceAPI) TestCall(ctx context.Context, arn string, numbers []string) (bool, string, error) {
+	return store.TestCall(ctx, s.db, arn, numbers)
+}
