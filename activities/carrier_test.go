@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"encoding/json"
+	"github.com/contactcenter/numberporting/internal/pgtest"
 	"strings"
 	"testing"
 
@@ -34,7 +35,7 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 		Last4   string `db:"account_number_last4"`
 		PINHash string `db:"pin_hash"`
 	}
-	require.NoError(t, f.db.GetContext(ctx, &row, `SELECT account_number_last4, pin_hash FROM loa_versions WHERE workflow_id = $1 AND version = 1`, in.WorkflowID))
+	pgtest.Get(t, f.db, &row, `account_number_last4, pin_hash`, "loa_versions", `workflow_id = $1 AND version = 1`, in.WorkflowID)
 	require.Equal(t, "7766", row.Last4)
 	require.Equal(t, store.HashPIN([]byte("test-salt"), in.WorkflowID, group, 1, "4321"), row.PINHash)
 	require.Len(t, row.PINHash, 64)
@@ -61,8 +62,8 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 	require.Equal(t, group, payload.Group)
 	require.Equal(t, "Pat Doe", payload.LOA.AuthorizedName)
 
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND state = 'awaiting_carrier'`, in.WorkflowID))
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'loa_submitted'`, in.WorkflowID))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "port_request_numbers", `workflow_id = $1 AND state = 'awaiting_carrier'`, in.WorkflowID))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND action = 'loa_submitted'`, in.WorkflowID))
 
 	require.NoError(t, store.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
 	require.NoError(t, store.MarkCarrierSubmissionConsumed(ctx, f.db, r1.SubmissionID))
@@ -102,7 +103,7 @@ func TestSubmitCarrierCancel(t *testing.T) {
 		Kind       string `db:"kind"`
 		LOAVersion int    `db:"loa_version"`
 	}
-	require.NoError(t, f.db.GetContext(ctx, &row, `SELECT idempotency_key, kind, loa_version FROM carrier_submissions WHERE id = $1`, r.SubmissionID))
+	pgtest.Get(t, f.db, &row, `idempotency_key, kind, loa_version`, "carrier_submissions", `id = $1`, r.SubmissionID)
 	require.Equal(t, in.WorkflowID+"/Acme/did/cancel", row.Key)
 	require.Equal(t, "cancel", row.Kind)
 	require.Equal(t, 1, row.LOAVersion)

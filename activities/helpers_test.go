@@ -30,13 +30,7 @@ var allTables = []string{
 // same rows (ids, timestamps and all).
 func snapshot(t *testing.T, db *sqlx.DB) map[string][]string {
 	t.Helper()
-	out := map[string][]string{}
-	for _, table := range allTables {
-		var rows []string
-		require.NoError(t, db.SelectContext(ctx, &rows, fmt.Sprintf(`SELECT row_to_json(x)::text FROM %s x ORDER BY 1`, table)))
-		out[table] = rows
-	}
-	return out
+	return pgtest.Snapshot(t, db, allTables...)
 }
 
 // twice runs step, then checks that running it again returns the same and leaves exactly the same
@@ -56,13 +50,6 @@ func twice[T any](t *testing.T, db *sqlx.DB, step func() (T, error)) T {
 func twiceErr(t *testing.T, db *sqlx.DB, step func() error) {
 	t.Helper()
 	twice(t, db, func() (struct{}, error) { return struct{}{}, step() })
-}
-
-func count(t *testing.T, db *sqlx.DB, query string, args ...any) int {
-	t.Helper()
-	var n int
-	require.NoError(t, db.GetContext(ctx, &n, query, args...))
-	return n
 }
 
 // requireAppErr checks a non-retryable application error's type and message.
@@ -142,7 +129,7 @@ func (f *fixture) numbersInput(wf string, nums []porting.PortNumber) activities.
 
 func (f *fixture) limit(t *testing.T) int {
 	t.Helper()
-	return count(t, f.db, `SELECT phone_number_limit FROM instances WHERE arn = $1`, f.arn)
+	return pgtest.Int(t, f.db, `phone_number_limit`, "instances", `arn = $1`, f.arn)
 }
 
 func loa() porting.LOA {

@@ -1,6 +1,7 @@
 package activities_test
 
 import (
+	"github.com/contactcenter/numberporting/internal/pgtest"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -18,9 +19,9 @@ func TestRecordCostDecisionKeepsTheAmountExactly(t *testing.T) {
 	in := activities.CostDecisionInput{WorkflowID: "intl-port-in-cost", Amount: amount, Currency: "GBP", Approved: true, By: "bea"}
 	twiceErr(t, f.db, func() error { return f.a.RecordCostDecision(ctx, in) })
 	var stored string
-	require.NoError(t, f.db.GetContext(ctx, &stored, `SELECT detail->>'amount' FROM audit_log WHERE workflow_id = $1 AND action = 'cost_approved' AND jsonb_typeof(detail->'amount') = 'string'`, in.WorkflowID))
+	pgtest.Get(t, f.db, &stored, `detail->>'amount'`, "audit_log", `workflow_id = $1 AND action = 'cost_approved' AND jsonb_typeof(detail->'amount') = 'string'`, in.WorkflowID)
 	require.Equal(t, "0.30", stored)
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND (detail->>'amount')::numeric = 0.3`, in.WorkflowID))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND (detail->>'amount')::numeric = 0.3`, in.WorkflowID))
 
 	in.WorkflowID, in.Amount = "intl-port-in-bad", porting.Decimal{}
 	requireAppErr(t, f.a.RecordCostDecision(ctx, in), activities.ErrInvalidInput, "amount: is required")

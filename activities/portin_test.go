@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"fmt"
+	"github.com/contactcenter/numberporting/internal/pgtest"
 	"sync"
 	"testing"
 
@@ -21,11 +22,11 @@ func TestRecordPortInRecordsOnceAndLocksNumbers(t *testing.T) {
 	res := twice(t, f.db, func() (activities.RecordPortInResult, error) { return f.a.RecordPortIn(ctx, in) })
 	require.Equal(t, activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}, res)
 
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = 'port-in-rec-1' AND kind = 'port_in' AND request_id = 'rec-1'`))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "port_requests", `workflow_id = 'port-in-rec-1' AND kind = 'port_in' AND request_id = 'rec-1'`))
 	var groups []string
-	require.NoError(t, f.db.SelectContext(ctx, &groups, `SELECT "group" FROM port_request_numbers WHERE workflow_id = 'port-in-rec-1' AND active ORDER BY e164`))
+	pgtest.Select(t, f.db, &groups, `"group"`, "port_request_numbers", `workflow_id = 'port-in-rec-1' AND active ORDER BY e164`)
 	require.Equal(t, []string{"Acme Telecom/did", "Acme Telecom/did", "Beta Tel/toll_free"}, groups)
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = 'port-in-rec-1' AND action = 'port_in_recorded'`))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = 'port-in-rec-1' AND action = 'port_in_recorded'`))
 }
 
 // The activity canonicalises carriers as the workflow does: "acme telecom " is "Acme Telecom", so
@@ -39,7 +40,7 @@ func TestRecordPortInRecordsOneGroupPerCarrierWhateverItsSpelling(t *testing.T) 
 	in := f.request("spell", nums)
 	twice(t, f.db, func() (activities.RecordPortInResult, error) { return f.a.RecordPortIn(ctx, in) })
 	var rows []string
-	require.NoError(t, f.db.SelectContext(ctx, &rows, `SELECT DISTINCT "group" || '|' || carrier FROM port_request_numbers WHERE workflow_id = $1`, in.WorkflowID))
+	pgtest.Select(t, f.db, &rows, `DISTINCT "group" || '|' || carrier`, "port_request_numbers", `workflow_id = $1`, in.WorkflowID)
 	require.Equal(t, []string{"Acme Telecom/did|Acme Telecom"}, rows)
 }
 
@@ -136,8 +137,8 @@ func TestRecordPortInConcurrentSameNumber(t *testing.T) {
 		require.NoError(t, errs[winner], "round %d: one port wins", round)
 		requireAppErr(t, errs[loser], activities.ErrNumberAlreadyPorting,
 			fmt.Sprintf("numbers[2].e164: %s is already in an active port (port-in-%s)", shared.E164, ids[winner]))
-		require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE e164 = $1 AND active`, shared.E164))
-		require.Zero(t, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1`, "port-in-"+ids[loser]))
+		require.Equal(t, 1, pgtest.Count(t, f.db, "port_request_numbers", `e164 = $1 AND active`, shared.E164))
+		require.Zero(t, pgtest.Count(t, f.db, "port_requests", `workflow_id = $1`, "port-in-"+ids[loser]))
 	}
 }
 
@@ -166,7 +167,7 @@ func TestCheckPortability(t *testing.T) {
 		State  string
 		Reason string
 	}
-	require.NoError(t, f.db.SelectContext(ctx, &rows, `SELECT e164, active, state, reason FROM port_request_numbers WHERE workflow_id = $1 ORDER BY e164`, in.WorkflowID))
+	pgtest.Select(t, f.db, &rows, `e164, active, state, reason`, "port_request_numbers", `workflow_id = $1 ORDER BY e164`, in.WorkflowID)
 	byNumber := map[string]int{}
 	for i, r := range rows {
 		byNumber[r.E164] = i

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/contactcenter/numberporting/internal/pgtest"
 	"sync"
 	"testing"
 	"time"
@@ -74,11 +75,11 @@ func TestRecordPortOutRecordsOnceAndLocksNumbers(t *testing.T) {
 	res := twice(t, f.db, func() (activities.RecordPortOutResult, error) { return f.a.RecordPortOut(ctx, in) })
 	require.Equal(t, activities.RecordPortOutResult{Region: "us-east-1"}, res)
 
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = 'port-out-out-rec' AND kind = 'port_out' AND state = 'awaiting_winning_carrier'`))
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = 'port-out-out-rec' AND active AND type = 'did' AND "group" = 'Beta Wireless' AND carrier = 'Beta Wireless'`))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = 'port-out-out-rec' AND action = 'port_out_recorded'`))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "port_requests", `workflow_id = 'port-out-out-rec' AND kind = 'port_out' AND state = 'awaiting_winning_carrier'`))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "port_request_numbers", `workflow_id = 'port-out-out-rec' AND active AND type = 'did' AND "group" = 'Beta Wireless' AND carrier = 'Beta Wireless'`))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = 'port-out-out-rec' AND action = 'port_out_recorded'`))
 	// The numbers stay with the instance, active, until the release.
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state = 'active' AND contact_flow = 'Main'`, f.arn))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "phone_numbers", `instance_arn = $1 AND state = 'active' AND contact_flow = 'Main'`, f.arn))
 
 	// Locked: a port-in or another claim cannot take them.
 	err := store.ClaimNumber(ctx, f.db, f.instance(t, "us-west-2"), nums[0], "did", "")
@@ -205,8 +206,8 @@ func TestRecordPortOutConcurrentSameNumber(t *testing.T) {
 		}
 		requireAppErr(t, errs[loser], activities.ErrNumberAlreadyPorting,
 			fmt.Sprintf("%s: %s is already in an active port (port-out-%s)", field, nums[0], ids[winner]))
-		require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE e164 = $1 AND active`, nums[0]))
-		require.Zero(t, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1`, "port-out-"+ids[loser]))
+		require.Equal(t, 1, pgtest.Count(t, f.db, "port_request_numbers", `e164 = $1 AND active`, nums[0]))
+		require.Zero(t, pgtest.Count(t, f.db, "port_requests", `workflow_id = $1`, "port-out-"+ids[loser]))
 	}
 }
 
@@ -250,9 +251,9 @@ func TestVerifyOwnershipNamesOnlyTheMismatchedFields(t *testing.T) {
 	res := verify(len(cases)+1, func(*porting.WinningCarrierRequest) {})
 	require.Equal(t, activities.VerifyOwnershipResult{Matched: true}, res)
 	require.Equal(t, "approved", stateOf(t, f, in.WorkflowID))
-	require.Equal(t, len(cases), count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'ownership_mismatch'`, in.WorkflowID))
+	require.Equal(t, len(cases), pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND action = 'ownership_mismatch'`, in.WorkflowID))
 	var details []string
-	require.NoError(t, f.db.SelectContext(ctx, &details, `SELECT detail::text FROM audit_log WHERE workflow_id = $1`, in.WorkflowID))
+	pgtest.Select(t, f.db, &details, `detail::text`, "audit_log", `workflow_id = $1`, in.WorkflowID)
 	for _, d := range details {
 		require.NotContains(t, d, ownerAddress, "the audit keeps no ownership record")
 	}
@@ -285,7 +286,7 @@ func TestVerifyOwnershipNormalizesBothSides(t *testing.T) {
 	require.Equal(t, "Jos\u00e9 M\u00fcller", inst.OwnerName)
 	require.Equal(t, "12 Rue de l\u2019\u00c9glise, Paris", inst.Address, "stored normalized")
 	require.Equal(t, contact, inst.BillingContact, "stored normalized")
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM instances WHERE arn = $1 AND owner_name = $2 AND address = $3 AND billing_contact = $4`,
+	require.Equal(t, 1, pgtest.Count(t, f.db, "instances", `arn = $1 AND owner_name = $2 AND address = $3 AND billing_contact = $4`,
 		f.arn, "Jos\u00e9 M\u00fcller", "12 Rue de l\u2019\u00c9glise, Paris", contact))
 
 	nums := f.claim(t, 1)
@@ -298,7 +299,7 @@ func TestVerifyOwnershipNormalizesBothSides(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, activities.VerifyOwnershipResult{Matched: true}, res)
 	require.Equal(t, "approved", stateOf(t, f, in.WorkflowID))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND detail->>'carrier' = 'beta WIRELESS' AND detail->>'loa_ref' = 'loa-1.pdf'`, in.WorkflowID),
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND detail->>'carrier' = 'beta WIRELESS' AND detail->>'loa_ref' = 'loa-1.pdf'`, in.WorkflowID),
 		"the claim's carrier data is recorded normalized")
 
 	claim.OwnerName = "Jose Muller" // without the accents: another spelling
@@ -345,14 +346,14 @@ func TestReleasePortOutNumbersIsExactlyOnce(t *testing.T) {
 		require.Empty(t, states[n].ContactFlow, "disassociated from its contact flow")
 	}
 	require.Equal(t, "active", states[keep].State, "the instance's other numbers stay")
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'numbers_released_port_out'`, in.WorkflowID))
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND active AND state = 'released'`, in.WorkflowID),
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND action = 'numbers_released_port_out'`, in.WorkflowID))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "port_request_numbers", `workflow_id = $1 AND active AND state = 'released'`, in.WorkflowID),
 		"still locked until the port finishes")
 
 	twiceErr(t, f.db, func() error {
 		return f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateCompleted})
 	})
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND NOT active AND state = 'completed'`, in.WorkflowID))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "port_request_numbers", `workflow_id = $1 AND NOT active AND state = 'completed'`, in.WorkflowID))
 
 	// A new port-out naming the released number is refused: the instance no longer owns it.
 	before2 := snapshot(t, f.db)
@@ -394,7 +395,7 @@ func TestReleasePortOutNumbersLowersTheLimitForPortedInNumbers(t *testing.T) {
 	ri := activities.ReleasePortOutInput{WorkflowID: out.WorkflowID, InstanceARN: f.arn, Numbers: leaving, Carrier: "Beta Wireless"}
 	twice(t, f.db, func() (activities.ReleasePortOutResult, error) { return f.a.ReleasePortOutNumbers(ctx, ri) })
 	require.Equal(t, 11, f.limit(t), "lowered by the 2 ported-in numbers released, not by the directly claimed one")
-	require.Equal(t, 1, count(t, f.db, `SELECT amount FROM limit_increases WHERE workflow_id = $1`, pin.WorkflowID),
+	require.Equal(t, 1, pgtest.Int(t, f.db, `amount`, "limit_increases", `workflow_id = $1`, pin.WorkflowID),
 		"the port-in's increase keeps what its remaining number needs")
 	var detail struct {
 		LimitDecrease int      `json:"limit_decrease"`
@@ -402,7 +403,7 @@ func TestReleasePortOutNumbersLowersTheLimitForPortedInNumbers(t *testing.T) {
 		Limit         int      `json:"phone_number_limit"`
 	}
 	var raw []byte
-	require.NoError(t, f.db.GetContext(ctx, &raw, `SELECT detail FROM audit_log WHERE workflow_id = $1 AND action = 'numbers_released_port_out'`, out.WorkflowID))
+	pgtest.Get(t, f.db, &raw, `detail`, "audit_log", `workflow_id = $1 AND action = 'numbers_released_port_out'`, out.WorkflowID)
 	require.NoError(t, json.Unmarshal(raw, &detail))
 	require.Equal(t, 2, detail.LimitDecrease)
 	require.Equal(t, []string{ported[0].E164, ported[2].E164}, detail.PortedIn)
@@ -435,7 +436,7 @@ func TestReleasePortOutNumbersRefusals(t *testing.T) {
 	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateCancelled}))
 	_, err = f.a.ReleasePortOutNumbers(ctx, activities.ReleasePortOutInput{WorkflowID: in.WorkflowID, InstanceARN: f.arn, Numbers: nums[:1]})
 	requireAppErr(t, err, activities.ErrRequestConflict, "is not locked by port port-out-rel-refused")
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state = 'active'`, f.arn))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "phone_numbers", `instance_arn = $1 AND state = 'active'`, f.arn))
 }
 
 // The whole life of a port-out, every activity run twice: the second run returns the same and
@@ -476,13 +477,13 @@ func TestPortOutActivitiesRunTwiceLeaveTheSameRows(t *testing.T) {
 	}
 	require.Equal(t, []string{"port_out_recorded", "notification_queued", "ownership_mismatch", "notification_queued",
 		"ownership_verified", "numbers_released_port_out", "port_finished"}, actions)
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1 AND state = 'completed' AND finished_at IS NOT NULL`, wf))
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state = 'released' AND contact_flow IS NULL`, f.arn))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "port_requests", `workflow_id = $1 AND state = 'completed' AND finished_at IS NOT NULL`, wf))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "phone_numbers", `instance_arn = $1 AND state = 'released' AND contact_flow IS NULL`, f.arn))
 }
 
 func stateOf(t *testing.T, f *fixture, workflowID string) string {
 	t.Helper()
 	var s string
-	require.NoError(t, f.db.GetContext(ctx, &s, `SELECT state FROM port_requests WHERE workflow_id = $1`, workflowID))
+	pgtest.Get(t, f.db, &s, `state`, "port_requests", `workflow_id = $1`, workflowID)
 	return s
 }

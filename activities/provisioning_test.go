@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"fmt"
+	"github.com/contactcenter/numberporting/internal/pgtest"
 	"testing"
 	"time"
 
@@ -53,8 +54,8 @@ func TestEveryActivityRunTwiceLeavesTheSameRows(t *testing.T) {
 		require.Equal(t, flowMain, n.ContactFlow)
 		require.Equal(t, wf, n.PortRequest)
 	}
-	require.Equal(t, 3, count(t, f.db, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND NOT active AND state = 'completed'`, wf))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1 AND state = 'completed' AND finished_at IS NOT NULL`, wf))
+	require.Equal(t, 3, pgtest.Count(t, f.db, "port_request_numbers", `workflow_id = $1 AND NOT active AND state = 'completed'`, wf))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "port_requests", `workflow_id = $1 AND state = 'completed' AND finished_at IS NOT NULL`, wf))
 	var actions []string
 	entries, err := store.AuditLog(ctx, f.db, wf)
 	require.NoError(t, err)
@@ -95,7 +96,7 @@ func TestProvisionNumbersBatchesAndFinishesAfterPartialProgress(t *testing.T) {
 	defer cancel()
 	_, err := f.a.ProvisionNumbers(short, ni)
 	require.Error(t, err)
-	partial := count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE port_request = $1`, in.WorkflowID)
+	partial := pgtest.Count(t, f.db, "phone_numbers", `port_request = $1`, in.WorkflowID)
 	require.Less(t, partial, 12)
 	t.Logf("first attempt provisioned %d of 12", partial)
 	require.Equal(t, 22, f.limit(t), "the limit is raised once, up front")
@@ -103,9 +104,9 @@ func TestProvisionNumbersBatchesAndFinishesAfterPartialProgress(t *testing.T) {
 	res, err := f.a.ProvisionNumbers(ctx, ni)
 	require.NoError(t, err)
 	require.Equal(t, activities.ProvisionResult{Provisioned: 12, PhoneNumberLimit: 22}, res)
-	require.Equal(t, 12, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE port_request = $1 AND state = 'provisioned' AND contact_flow = $2`, in.WorkflowID, flowMain))
-	require.Equal(t, 12, count(t, f.db, `SELECT count(DISTINCT e164) FROM phone_numbers`))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM limit_increases`))
+	require.Equal(t, 12, pgtest.Count(t, f.db, "phone_numbers", `port_request = $1 AND state = 'provisioned' AND contact_flow = $2`, in.WorkflowID, flowMain))
+	require.Equal(t, 12, pgtest.Int(t, f.db, `count(DISTINCT e164)`, "phone_numbers", ``))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "limit_increases", ``))
 }
 
 func TestProvisionNumbersHeartbeatsInsideAnActivity(t *testing.T) {
@@ -167,7 +168,7 @@ func TestActivateNumbersNeedsProvisionedNumbers(t *testing.T) {
 	_, err = f.a.ProvisionNumbers(ctx, ni)
 	require.NoError(t, err)
 	twiceErr(t, f.db, func() error { return f.a.ActivateNumbers(ctx, ni) })
-	require.Equal(t, 2, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE port_request = $1 AND state = 'active'`, in.WorkflowID))
+	require.Equal(t, 2, pgtest.Count(t, f.db, "phone_numbers", `port_request = $1 AND state = 'active'`, in.WorkflowID))
 }
 
 func TestVerifyTestCall(t *testing.T) {
@@ -215,9 +216,9 @@ func TestReleaseNumbersReversesTheLimitIncreaseOnce(t *testing.T) {
 	ni.Reason = "cancelled by the customer"
 	twiceErr(t, f.db, func() error { return f.a.ReleaseNumbers(ctx, ni) })
 	require.Equal(t, 10, f.limit(t), "the increase is reversed exactly once")
-	require.Zero(t, count(t, f.db, `SELECT count(*) FROM limit_increases`))
-	require.Equal(t, 4, count(t, f.db, `SELECT count(*) FROM phone_numbers WHERE port_request = $1 AND state = 'released' AND contact_flow IS NULL`, in.WorkflowID))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM audit_log WHERE action = 'numbers_released'`))
+	require.Zero(t, pgtest.Count(t, f.db, "limit_increases", ``))
+	require.Equal(t, 4, pgtest.Count(t, f.db, "phone_numbers", `port_request = $1 AND state = 'released' AND contact_flow IS NULL`, in.WorkflowID))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `action = 'numbers_released'`))
 
 	// Released numbers no longer count against the limit nor block other holders.
 	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateCancelled}))
@@ -237,7 +238,7 @@ func TestFinishPortRequestUnlocksNumbers(t *testing.T) {
 	})
 	// A different end later does not overwrite the first.
 	require.NoError(t, f.a.FinishPortRequest(ctx, activities.FinishInput{WorkflowID: in.WorkflowID, State: porting.StateFailed}))
-	require.Equal(t, 1, count(t, f.db, `SELECT count(*) FROM port_requests WHERE workflow_id = $1 AND state = 'cancelled'`, in.WorkflowID))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "port_requests", `workflow_id = $1 AND state = 'cancelled'`, in.WorkflowID))
 	f.record(t, "finish-2", nums)
 
 	// Finishing a port that was never recorded only audits.
@@ -281,12 +282,10 @@ func TestClaimNumberDoesNotTakeAPortsReservedRoom(t *testing.T) {
 	nums := numbers(2, "Acme Telecom")
 	in := f.record(t, "reserved", nums)
 	// What ProvisionNumbers' first transaction does, before its batches.
-	_, err := f.db.ExecContext(ctx, `INSERT INTO limit_increases (workflow_id, "group", instance_arn, amount) VALUES ($1, 'Acme Telecom/did', $2, 2)`, in.WorkflowID, f.arn)
-	require.NoError(t, err)
-	_, err = f.db.ExecContext(ctx, `UPDATE instances SET phone_number_limit = phone_number_limit + 2 WHERE arn = $1`, f.arn)
-	require.NoError(t, err)
+	pgtest.Insert(t, f.db, "limit_increases", map[string]any{"workflow_id": in.WorkflowID, "group": "Acme Telecom/did", "instance_arn": f.arn, "amount": 2})
+	pgtest.Set(t, f.db, "instances", "phone_number_limit = phone_number_limit + 2", "arn = $1", f.arn)
 
-	err = store.ClaimNumber(ctx, f.db, f.arn, numbers(1, "")[0].E164, "did", "")
+	err := store.ClaimNumber(ctx, f.db, f.arn, numbers(1, "")[0].E164, "did", "")
 	require.ErrorContains(t, err, "is at its phone-number limit of 12 (numbers held and reserved by ports in progress)")
 	_, err = f.a.ProvisionNumbers(ctx, f.numbersInput(in.WorkflowID, nums))
 	require.NoError(t, err, "the port's numbers still fit")
