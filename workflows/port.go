@@ -348,39 +348,6 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	}
 }
 
-// summary is the customer-facing one-line account of the port, kept in the workflow's memo.
-func (w *port) summary() string {
-	what := w.label()
-	carriers := []string{}
-	for _, n := range w.req.Numbers {
-		if !contains(carriers, n.Carrier) {
-			carriers = append(carriers, n.Carrier)
-		}
-	}
-	out := fmt.Sprintf("%s of %d number(s) from %s to %s: %s", what, len(w.req.Numbers), strings.Join(carriers, ", "), w.req.InstanceARN, w.state)
-	if !w.searchPortDate.IsZero() && w.clock.cal != nil {
-		out += "; port date " + w.clock.local(w.searchPortDate).Format("Mon 2 Jan 2006 15:04 MST")
-	}
-	if w.reason != "" && w.state.IsEnd() {
-		out += " (" + w.reason + ")"
-	}
-	return out
-}
-
-// label names the process for people.
-func (w *port) label() string {
-	if w.kind == porting.KindInternationalPortIn {
-		return "International port-in"
-	}
-	return "Port-in"
-}
-
-// localTime formats t in the port's time zone (RFC 3339 with its offset), for people.
-func (w *port) localTime(t time.Time) string { return w.clock.local(t).Format(time.RFC3339) }
-
-// localDay formats t's day in the port's time zone, for people.
-func (w *port) localDay(t time.Time) string { return w.clock.local(t).Format("Mon 2 Jan 2006") }
-
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -498,55 +465,4 @@ func plainError(err error) error {
 		return errors.New(app.Message())
 	}
 	return err
-}
-
-func (w *port) numberStatuses() []porting.NumberStatus {
-	if w.numbers == nil {
-		out := make([]porting.NumberStatus, len(w.req.Numbers))
-		for i, n := range w.req.Numbers {
-			out[i] = porting.NumberStatus{E164: n.E164, State: w.state, Reason: w.reason}
-		}
-		return out
-	}
-	out := make([]porting.NumberStatus, len(w.numbers))
-	for i, n := range w.numbers {
-		out[i] = porting.NumberStatus{E164: n.E164, State: n.state, Reason: n.reason, Group: n.group}
-		if n.group == "" && !n.state.IsEnd() {
-			out[i].State = w.state // before the groups exist, every number is where the request is
-		}
-	}
-	return out
-}
-
-func (w *port) status() porting.Status {
-	s := porting.Status{
-		RequestID:   w.req.RequestID,
-		Kind:        w.kind,
-		State:       w.state,
-		Numbers:     w.numberStatuses(),
-		Groups:      make([]porting.GroupStatus, 0, len(w.groups)),
-		TimeZone:    w.tz,
-		InstanceARN: w.req.InstanceARN,
-		History:     w.history,
-		Ignored:     w.ignoredSignals,
-	}
-	next, nextKind := w.nextDeadline, w.nextDeadlineKind
-	for _, g := range w.groups {
-		gs := porting.GroupStatus{
-			Group: g.name, State: g.visibleState(), LOAVersion: g.loaVersion, PortDate: g.portDate,
-			Rounds: g.rounds, LastReason: g.lastReason,
-		}
-		if !g.nextDeadline.IsZero() && !g.state.IsEnd() {
-			d := g.nextDeadline
-			gs.NextDeadline, gs.NextDeadlineKind = &d, g.nextDeadlineKind
-			if next.IsZero() || d.Before(next) {
-				next, nextKind = d, g.nextDeadlineKind
-			}
-		}
-		s.Groups = append(s.Groups, gs)
-	}
-	if !next.IsZero() {
-		s.NextDeadline, s.NextDeadlineKind = &next, nextKind
-	}
-	return s
 }
