@@ -7,19 +7,51 @@ import (
 	"time"
 
 	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/ar"
+	"github.com/rickar/cal/v2/at"
 	"github.com/rickar/cal/v2/au"
+	"github.com/rickar/cal/v2/be"
+	"github.com/rickar/cal/v2/bg"
 	"github.com/rickar/cal/v2/br"
 	"github.com/rickar/cal/v2/ca"
+	"github.com/rickar/cal/v2/ch"
+	"github.com/rickar/cal/v2/cy"
+	"github.com/rickar/cal/v2/cz"
 	"github.com/rickar/cal/v2/de"
+	"github.com/rickar/cal/v2/dk"
+	"github.com/rickar/cal/v2/ee"
 	"github.com/rickar/cal/v2/es"
+	"github.com/rickar/cal/v2/fi"
 	"github.com/rickar/cal/v2/fr"
 	"github.com/rickar/cal/v2/gb"
+	"github.com/rickar/cal/v2/gr"
+	"github.com/rickar/cal/v2/hr"
+	"github.com/rickar/cal/v2/hu"
 	"github.com/rickar/cal/v2/ie"
+	"github.com/rickar/cal/v2/is"
 	"github.com/rickar/cal/v2/it"
 	"github.com/rickar/cal/v2/jp"
+	"github.com/rickar/cal/v2/ke"
+	"github.com/rickar/cal/v2/lt"
+	"github.com/rickar/cal/v2/lu"
+	"github.com/rickar/cal/v2/lv"
+	"github.com/rickar/cal/v2/mt"
+	"github.com/rickar/cal/v2/mw"
 	"github.com/rickar/cal/v2/mx"
+	"github.com/rickar/cal/v2/nc"
 	"github.com/rickar/cal/v2/nl"
+	"github.com/rickar/cal/v2/no"
 	"github.com/rickar/cal/v2/nz"
+	"github.com/rickar/cal/v2/pl"
+	"github.com/rickar/cal/v2/pt"
+	"github.com/rickar/cal/v2/ro"
+	"github.com/rickar/cal/v2/rs"
+	"github.com/rickar/cal/v2/ru"
+	"github.com/rickar/cal/v2/se"
+	"github.com/rickar/cal/v2/si"
+	"github.com/rickar/cal/v2/sk"
+	"github.com/rickar/cal/v2/th"
+	"github.com/rickar/cal/v2/ua"
 	"github.com/rickar/cal/v2/us"
 	"github.com/rickar/cal/v2/za"
 )
@@ -42,25 +74,66 @@ type countryCalendar struct {
 
 var satSun = [2]time.Weekday{time.Saturday, time.Sunday}
 
-// countries are the calendars the provider ports in. Holidays come from github.com/rickar/cal,
-// except Israel's, which follow the Hebrew calendar (see hebrew.go).
+// countries are the calendars the provider ports in: every country github.com/rickar/cal/v2 has a
+// package for (its aa and ecb packages are common definitions and the TARGET calendar, not
+// countries), and Israel, whose rest days follow the Hebrew calendar (see hebrew.go). Each uses the
+// library's national list (Holidays), except Australia (New South Wales, Sydney's state) and
+// Switzerland (the Canton of Bern, the federal city's: ch.Holidays is every canton's holidays at
+// once, and the only federal one is 1 August). Canada's national list (ca.Holidays) is the federal
+// one (Easter Monday, Civic Day, Truth and Reconciliation and Remembrance Day included), which the
+// provinces' own lists differ from by a day or two. A multi-zone country's dates are counted in its
+// capital's zone (America/Sao_Paulo is Brasília's; Moscow for Russia, Lisbon for Portugal, Madrid for
+// Spain, Mexico City for Mexico), except +1 numbers, which use the instance region's zone. Every
+// country the library covers has a Saturday/Sunday weekend; Israel's is Friday/Saturday.
 var countries = map[string]countryCalendar{
-	"US": {us.Holidays, satSun, "America/New_York"},
-	"CA": {ca.Holidays, satSun, "America/Toronto"},
-	"GB": {gb.Holidays, satSun, "Europe/London"},
-	"IE": {ie.Holidays, satSun, "Europe/Dublin"},
-	"DE": {de.Holidays, satSun, "Europe/Berlin"},
-	"FR": {fr.Holidays, satSun, "Europe/Paris"},
-	"ES": {es.Holidays, satSun, "Europe/Madrid"},
-	"IT": {it.Holidays, satSun, "Europe/Rome"},
-	"NL": {nl.Holidays, satSun, "Europe/Amsterdam"},
+	"AR": {ar.Holidays, satSun, "America/Argentina/Buenos_Aires"},
+	"AT": {at.Holidays, satSun, "Europe/Vienna"},
 	"AU": {au.HolidaysNSW, satSun, "Australia/Sydney"},
-	"NZ": {nz.Holidays, satSun, "Pacific/Auckland"},
-	"JP": {jp.Holidays, satSun, "Asia/Tokyo"},
-	"MX": {mx.Holidays, satSun, "America/Mexico_City"},
+	"BE": {be.Holidays, satSun, "Europe/Brussels"},
+	"BG": {bg.Holidays, satSun, "Europe/Sofia"},
 	"BR": {br.Holidays, satSun, "America/Sao_Paulo"},
-	"ZA": {za.Holidays, satSun, "Africa/Johannesburg"},
+	"CA": {ca.Holidays, satSun, "America/Toronto"},
+	"CH": {ch.HolidaysBE, satSun, "Europe/Zurich"},
+	"CY": {cy.Holidays, satSun, "Asia/Nicosia"},
+	"CZ": {cz.Holidays, satSun, "Europe/Prague"},
+	"DE": {de.Holidays, satSun, "Europe/Berlin"},
+	"DK": {dk.Holidays, satSun, "Europe/Copenhagen"},
+	"EE": {ee.Holidays, satSun, "Europe/Tallinn"},
+	"ES": {es.Holidays, satSun, "Europe/Madrid"},
+	"FI": {fi.Holidays, satSun, "Europe/Helsinki"},
+	"FR": {fr.Holidays, satSun, "Europe/Paris"},
+	"GB": {gb.Holidays, satSun, "Europe/London"},
+	"GR": {gr.Holidays, satSun, "Europe/Athens"},
+	"HR": {hr.Holidays, satSun, "Europe/Zagreb"},
+	"HU": {hu.Holidays, satSun, "Europe/Budapest"},
+	"IE": {ie.Holidays, satSun, "Europe/Dublin"},
 	"IL": {israelHolidays, [2]time.Weekday{time.Friday, time.Saturday}, "Asia/Jerusalem"},
+	"IS": {is.Holidays, satSun, "Atlantic/Reykjavik"},
+	"IT": {it.Holidays, satSun, "Europe/Rome"},
+	"JP": {jp.Holidays, satSun, "Asia/Tokyo"},
+	"KE": {ke.Holidays, satSun, "Africa/Nairobi"},
+	"LT": {lt.Holidays, satSun, "Europe/Vilnius"},
+	"LU": {lu.Holidays, satSun, "Europe/Luxembourg"},
+	"LV": {lv.Holidays, satSun, "Europe/Riga"},
+	"MT": {mt.Holidays, satSun, "Europe/Malta"},
+	"MW": {mw.Holidays, satSun, "Africa/Blantyre"},
+	"MX": {mx.Holidays, satSun, "America/Mexico_City"},
+	"NC": {nc.Holidays, satSun, "Pacific/Noumea"},
+	"NL": {nl.Holidays, satSun, "Europe/Amsterdam"},
+	"NO": {no.Holidays, satSun, "Europe/Oslo"},
+	"NZ": {nz.Holidays, satSun, "Pacific/Auckland"},
+	"PL": {pl.Holidays, satSun, "Europe/Warsaw"},
+	"PT": {pt.Holidays, satSun, "Europe/Lisbon"},
+	"RO": {ro.Holidays, satSun, "Europe/Bucharest"},
+	"RS": {rs.Holidays, satSun, "Europe/Belgrade"},
+	"RU": {ru.Holidays, satSun, "Europe/Moscow"},
+	"SE": {se.Holidays, satSun, "Europe/Stockholm"},
+	"SI": {si.Holidays, satSun, "Europe/Ljubljana"},
+	"SK": {sk.Holidays, satSun, "Europe/Bratislava"},
+	"TH": {th.Holidays, satSun, "Asia/Bangkok"},
+	"UA": {ua.Holidays, satSun, "Europe/Kyiv"},
+	"US": {us.Holidays, satSun, "America/New_York"},
+	"ZA": {za.Holidays, satSun, "Africa/Johannesburg"},
 }
 
 // CountryTimeZone is the time zone a country's port dates are counted in.
@@ -86,7 +159,7 @@ func CalendarCountries() []string { return append([]string(nil), calendarCountri
 func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
 	cc, ok := countries[country]
 	if !ok {
-		return nil, fmt.Errorf("country %q has no business calendar (known: %s)", country, strings.Join(CalendarCountries(), ", "))
+		return nil, fmt.Errorf("country %q: no holiday calendar for %s; supported: %s", country, country, strings.Join(CalendarCountries(), ", "))
 	}
 	// Deterministic for a given binary: the worker embeds the time zone database (time/tzdata).
 	//workflowcheck:ignore

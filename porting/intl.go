@@ -163,7 +163,7 @@ func ValidateInternationalPortIn(r InternationalPortInRequest, now time.Time) (I
 		p.add("country", "%s numbers (+1) are ported with a US/Canada port-in, not an international one", r.Country)
 	default:
 		if _, ok := countries[r.Country]; !ok {
-			p.add("country", "%q has no business calendar; supported countries: %s", r.Country, strings.Join(intlCountries(), ", "))
+			p.add("country", "%q: no holiday calendar for %s; supported: %s", r.Country, r.Country, strings.Join(intlCountries(), ", "))
 		} else {
 			countryKnown = true
 		}

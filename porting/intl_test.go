@@ -59,7 +59,7 @@ func TestValidateInternationalPortInRefusals(t *testing.T) {
 		{"+1 number", func(r *InternationalPortInRequest) { r.Numbers[0].E164 = "+14155550100" }, "numbers[0].e164", "+1 number"},
 		{"number of another country", func(r *InternationalPortInRequest) { r.Numbers[0].E164 = "+33123456789" }, "numbers[0].e164", "is a number of FR, not of GB"},
 		{"missing invoice", func(r *InternationalPortInRequest) { r.InvoiceRef = "" }, "invoice_ref", "is required"},
-		{"unknown country", func(r *InternationalPortInRequest) { r.Country = "XX" }, "country", `"XX" has no business calendar`},
+		{"unknown country", func(r *InternationalPortInRequest) { r.Country = "XX" }, "country", `no holiday calendar for XX`},
 		{"US country", func(r *InternationalPortInRequest) { r.Country = "US" }, "country", "US/Canada port-in"},
 		{"window in the past", func(r *InternationalPortInRequest) {
 			r.PreferredWindow = Window{Start: intlNow.Add(-time.Hour), End: intlNow.Add(time.Hour)}

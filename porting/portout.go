@@ -160,7 +160,7 @@ func numberCountry(p *problems, field, e164 string) (string, bool) {
 		region = "GB" // the UK numbering plan; counted on the GB calendar
 	}
 	if _, ok := countries[region]; !ok {
-		p.add(field, "%s is a number of %s, which has no business calendar (known: %s)", e164, orUnknown(region), strings.Join(CalendarCountries(), ", "))
+		p.add(field, "%s is a number of %s: no holiday calendar for it; supported: %s", e164, orUnknown(region), strings.Join(CalendarCountries(), ", "))
 		return "", false
 	}
 	return region, true

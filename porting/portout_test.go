@@ -43,7 +43,7 @@ func TestValidatePortOut(t *testing.T) {
 		{"short +1", func(r *PortOutRequest) { r.Numbers[1] = "+1415555010" }, "numbers[1]", "not a possible US/Canada number"},
 		{"duplicate", func(r *PortOutRequest) { r.Numbers[1] = r.Numbers[0] }, "numbers[1]", "duplicate of numbers[0]"},
 		{"two countries", func(r *PortOutRequest) { r.Numbers[1] = "+442079460000" }, "numbers[1]", "one port-out moves numbers of one country"},
-		{"no calendar", func(r *PortOutRequest) { r.Numbers = []string{"+8613800138000"} }, "numbers[0]", "no business calendar"},
+		{"no calendar", func(r *PortOutRequest) { r.Numbers = []string{"+8613800138000"} }, "numbers[0]", "no holiday calendar"},
 		{"no carrier", func(r *PortOutRequest) { r.WinningCarrier = "  " }, "winning_carrier", "is required"},
 		{"no contact email", func(r *PortOutRequest) { r.CustomerContact.Email = "" }, "customer_contact.email", "is required"},
 		{"negative expiry", func(r *PortOutRequest) { r.Deadlines = &PortOutDeadlines{WinningCarrierBusinessDays: -1} },

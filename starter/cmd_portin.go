@@ -55,6 +55,9 @@ func readPortIn(data []byte, name string) (porting.PortInRequest, error) {
 	if err := porting.ValidatePortIn(req); err != nil {
 		return porting.PortInRequest{}, invalid("port-in request ("+name+")", err)
 	}
+	if _, err := porting.PortInCalendarCountry(req); err != nil {
+		return porting.PortInRequest{}, invalid("port-in request ("+name+")", err)
+	}
 	return porting.NormalizePortIn(req), nil
 }
 

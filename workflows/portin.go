@@ -43,7 +43,8 @@ var usRules = rules{
 	},
 }
 
-// usPortIn is the US/Canada process: US federal holidays in the instance region's time zone, and a
+// usPortIn is the US/Canada process: the numbers' country's holidays (US federal or Canadian; US
+// for every port started before failure-paths) in the instance region's time zone, and a
 // portability check the carrier gateway answers at once.
 type usPortIn struct{}
 
@@ -71,9 +72,15 @@ func (usPortIn) validate(ctx workflow.Context, w *port) error {
 		if err := validatePortIn(req); err != nil {
 			return validated{Problem: err.Error()}
 		}
+		// The numbers' own country's calendar (US or CA; a mixed request is refused), in the
+		// instance region's zone. Ports that started before failure-paths count on the US calendar.
+		country, err := porting.PortInCalendarCountry(req)
+		if err != nil {
+			return validated{Problem: err.Error()}
+		}
 		ref, _ := porting.ParseInstanceARN(req.InstanceARN)
 		tz, _ := porting.RegionTimeZone(ref.Region)
-		return validated{Request: &req, Country: "US", TimeZone: tz}
+		return validated{Request: &req, Country: country, TimeZone: tz}
 	}).Get(&out); err != nil {
 		return err
 	}

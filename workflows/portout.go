@@ -232,7 +232,8 @@ func (w *portOut) validateRequest(ctx workflow.Context) (*porting.BusinessCalend
 		if err := porting.ValidatePortOut(w.req); err != nil {
 			return portOutValidated{Problem: err.Error()}
 		}
-		cal, err := porting.PortOutCalendar(w.req)
+		// +1 numbers on their own country's calendar (US or CA); the v0 path above keeps the US one.
+		cal, err := porting.PortOutCountryCalendar(w.req)
 		if err != nil {
 			return portOutValidated{Problem: err.Error()}
 		}
