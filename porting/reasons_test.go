@@ -1,6 +1,8 @@
 package porting
 
 import (
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -121,6 +123,25 @@ func TestOwnershipMismatchReason(t *testing.T) {
 	} {
 		if got := OwnershipMismatchReason(tc.fields); got != tc.want {
 			t.Errorf("OwnershipMismatchReason(%v) = %s, want %s", tc.fields, got, tc.want)
+		}
+	}
+}
+
+// The README's reason-code table is the catalogue.
+func TestReadmeReasonTableMatchesTheCatalogue(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Skipf("README not found: %v", err)
+	}
+	for _, r := range ReasonCodes() {
+		yes := "no"
+		if r.Retryable {
+			yes = "yes"
+		}
+		row := fmt.Sprintf("| `%s` | %s | %s |", r.Code, yes, strings.ReplaceAll(r.CustomerAction, carrierPlaceholder, "*carrier*"))
+		if !strings.Contains(string(raw), row) {
+			t.Errorf("README lacks the row %s", row)
 		}
 	}
 }
