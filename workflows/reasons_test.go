@@ -156,3 +156,26 @@ func TestPortOutMismatchShowsTheReasonCode(t *testing.T) {
 	require.Empty(t, approved.Groups[0].LastReasonCode)
 	require.Empty(t, approved.Groups[0].CustomerAction)
 }
+
+// A port that continues as new while waiting for the corrected LOA keeps the code and the action.
+func TestReasonCodeIsCarriedOverByContinueAsNew(t *testing.T) {
+	first := newHarness(t, monday)
+	first.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	first.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, rejectWith(acmeDID, "BTN_MISMATCH", "BTN differs"))
+	suggestContinueAsNew(first, ny(2026, 11, 24, 12, 0))
+	next := continued[porting.PortInRequest](t, first, porting.WorkflowPortIn, portInRequest())
+
+	second := newHarness(t, ny(2026, 11, 24, 12, 0))
+	second.env.SetContinuedExecutionRunID("run-1")
+	resumed := second.statusAt(ny(2026, 11, 24, 13, 0))
+	second.signal(ny(2026, 11, 25, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	second.signal(ny(2026, 11, 30, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 9, 8, 0)))
+	res := second.run(next)
+
+	require.Equal(t, porting.StateCompleted, res.State)
+	g := resumed.Groups[0]
+	require.Equal(t, porting.StateLOARejected, g.State)
+	require.Equal(t, porting.ReasonBTNMismatch, g.LastReasonCode)
+	require.Equal(t, porting.LookupReason("BTN_MISMATCH").Action("Acme Telecom"), g.CustomerAction)
+	require.Empty(t, second.status().Groups[0].LastReasonCode)
+}
