@@ -165,6 +165,11 @@ type GroupStatus struct {
 	NextDeadlineKind string `json:"next_deadline_kind,omitempty"`
 	Rounds           int    `json:"rejection_rounds,omitempty"`
 	LastReason       string `json:"last_reason,omitempty"`
+	// LastReasonCode is the catalogue code of the last rejection (OTHER for a code the catalogue
+	// does not know; LastReason keeps the carrier's own code and text), CustomerAction what the
+	// customer should do about it. Both are cleared when the carrier accepts.
+	LastReasonCode ReasonCode `json:"last_reason_code,omitempty"`
+	CustomerAction string     `json:"customer_action,omitempty"`
 }
 
 // HistoryEntry is one line of a port's history: a state change, or a signal that was ignored and why.

@@ -190,6 +190,9 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if err := writeActions(w, st.Groups, portOut); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(w, "\nHISTORY")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -204,6 +207,35 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 		fmt.Fprintf(w, "\n%d signal(s) ignored in all (the history lists the first ones)\n", st.Ignored)
 	}
 	return nil
+}
+
+// writeActions lists what to do about each group's last rejection (its catalogue code and customer
+// action), for the groups that have one; nothing when none has.
+func writeActions(w io.Writer, groups []porting.GroupStatus, portOut bool) error {
+	var todo []porting.GroupStatus
+	for _, g := range groups {
+		if g.CustomerAction != "" {
+			todo = append(todo, g)
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if portOut {
+		fmt.Fprintln(w, "\nWHAT THE WINNING CARRIER SHOULD DO")
+	} else {
+		fmt.Fprintln(w, "\nWHAT THE CUSTOMER SHOULD DO")
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tCODE\tACTION")
+	for _, g := range todo {
+		code := string(g.LastReasonCode)
+		if code == "" {
+			code = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", g.Group, code, g.CustomerAction)
+	}
+	return tw.Flush()
 }
 
 // relative says how far a time is from now, coarsely: "in 3d 4h", "2m 10s ago".

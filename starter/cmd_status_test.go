@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -40,6 +41,49 @@ func TestWriteStatusPortIn(t *testing.T) {
 		assert.Contains(t, text, want)
 	}
 	assert.NotContains(t, text, "Outcome:")
+	assert.NotContains(t, text, "SHOULD DO", "no group has an action")
+}
+
+func TestWriteStatusShowsTheCustomerAction(t *testing.T) {
+	now := time.Date(2026, 11, 24, 16, 0, 0, 0, time.UTC)
+	action := "Check the service address on your latest bill from Acme Telecom and send an LOA with exactly that address."
+	st := porting.Status{
+		RequestID: "REQ-1", Kind: porting.KindPortIn, State: porting.StateLOARejected, TimeZone: "America/New_York",
+		Numbers: []porting.NumberStatus{{E164: "+14155550100", State: porting.StateLOARejected, Group: "Acme Telecom/did"}},
+		Groups: []porting.GroupStatus{
+			{Group: "Acme Telecom/did", State: porting.StateLOARejected, LOAVersion: 1, Rounds: 1,
+				LastReason: "ADDRESS_MISMATCH: service address differs", LastReasonCode: porting.ReasonAddressMismatch, CustomerAction: action},
+			{Group: "Acme Telecom/toll_free", State: porting.StateAwaitingCarrier, LOAVersion: 1},
+		},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	text := out.String()
+	assert.Contains(t, text, "ADDRESS_MISMATCH: service address differs\n", "the carrier's own reason stays in LAST REASON")
+	assert.Contains(t, text, "\nWHAT THE CUSTOMER SHOULD DO\nGROUP             CODE              ACTION\n"+
+		"Acme Telecom/did  ADDRESS_MISMATCH  "+action+"\n\nHISTORY")
+	assert.NotContains(t, text, "Acme Telecom/toll_free  -", "a group without an action is not listed")
+
+	st.Kind = porting.KindPortOut
+	st.Groups = []porting.GroupStatus{{Group: "Beta Wireless", State: porting.StateRejectedMismatch, LOAVersion: 1, Rounds: 1,
+		LastReason: "mismatched: address", LastReasonCode: porting.ReasonAddressMismatch, CustomerAction: "Beta Wireless must send a corrected request."}}
+	out.Reset()
+	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now))
+	assert.Contains(t, out.String(), "WHAT THE WINNING CARRIER SHOULD DO\nGROUP          CODE              ACTION\n"+
+		"Beta Wireless  ADDRESS_MISMATCH  Beta Wireless must send a corrected request.\n")
+}
+
+// The --json output is the status query's JSON: the new group fields are there when set, absent when not.
+func TestStatusJSONCarriesTheReasonCode(t *testing.T) {
+	g := porting.GroupStatus{Group: "Acme Telecom/did", State: porting.StateLOARejected, LOAVersion: 1,
+		LastReason: "6P: foo", LastReasonCode: porting.ReasonOther, CustomerAction: "Read the reason."}
+	raw, err := json.Marshal(g)
+	require.NoError(t, err)
+	assert.Contains(t, string(raw), `"last_reason":"6P: foo","last_reason_code":"OTHER","customer_action":"Read the reason."`)
+	raw, err = json.Marshal(porting.GroupStatus{Group: "Acme Telecom/did", State: porting.StateScheduled, LOAVersion: 1})
+	require.NoError(t, err)
+	assert.NotContains(t, string(raw), "last_reason_code")
+	assert.NotContains(t, string(raw), "customer_action")
 }
 
 func TestWriteStatusPortOut(t *testing.T) {

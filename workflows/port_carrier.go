@@ -216,14 +216,41 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 // rejectLOA: the carrier rejected the LOA; the customer is asked for a corrected one.
 func (w *port) rejectLOA(ctx workflow.Context, g *group, r porting.CarrierResponse) {
 	g.rounds++
-	g.lastReason = joinReason(r.ReasonCode, r.Reason)
+	g.setRejection(r, joinReason(r.ReasonCode, r.Reason))
 	g.askForLOA(workflow.Now(ctx))
 	w.setGroupState(ctx, g, porting.StateLOARejected, fmt.Sprintf("%s: carrier rejected LOA v%d: %s", g.name, g.loaVersion, g.lastReason))
 	w.notify(ctx, activities.Notification{
 		Key: fmt.Sprintf("loa-rejected/%s/%d", g.name, g.loaVersion), Kind: "loa_rejected", Recipient: activities.RecipientCustomer,
 		Subject: "New LOA needed for " + g.name,
-		Body:    fmt.Sprintf("%s rejected the LOA: %s. Please send a corrected LOA matching the carrier's records.", g.carrier, g.lastReason),
+		Body:    fmt.Sprintf("%s rejected the LOA: %s. What to do: %s", g.carrier, g.lastReason, g.coded.action),
 	})
+}
+
+// codedReason is the catalogue's reading of a carrier's rejection (porting.LookupReason): its code
+// (OTHER for one the catalogue does not know) and what the customer should do. It explains the
+// group's lastReason it was recorded with, and is shown only while that is still the last reason
+// (a later expiry, failure or acceptance replaces it). Status only: no command depends on it.
+type codedReason struct {
+	code   porting.ReasonCode
+	action string
+	of     string // the lastReason it explains
+}
+
+// setRejection records a carrier's rejection as the group's last reason, with its catalogue code and
+// customer action.
+func (g *group) setRejection(r porting.CarrierResponse, lastReason string) {
+	reason := porting.ReasonFor(r.ReasonCode, r.Reason)
+	g.lastReason = lastReason
+	g.coded = codedReason{code: reason.Code, action: reason.Action(g.carrier), of: lastReason}
+}
+
+// lastReasonCode is the catalogue code and customer action of the group's last reason, when it is a
+// carrier's rejection.
+func (g *group) lastReasonCode() (porting.ReasonCode, string) {
+	if g.lastReason == "" || g.coded.code == "" || g.coded.of != g.lastReason {
+		return "", ""
+	}
+	return g.coded.code, g.coded.action
 }
 
 // withdrawPortDate: the carrier withdrew its firm order commitment while the port was scheduled or
@@ -242,15 +269,15 @@ func (w *port) withdrawPortDate(ctx workflow.Context, g *group, r porting.Carrie
 	g.portDate = nil
 	g.portDateVersion++
 	g.rounds++
-	g.lastReason = "the carrier withdrew the port date: " + reason
+	g.setRejection(r, "the carrier withdrew the port date: "+reason)
 	g.askForLOA(workflow.Now(ctx))
 	w.setGroupState(ctx, g, porting.StateLOARejected, fmt.Sprintf("%s: %s withdrew the port date %s (%s)%s; a corrected LOA is needed",
 		g.name, g.carrier, w.localTime(old), reason, released))
 	w.notify(ctx, activities.Notification{
 		Key: fmt.Sprintf("port-date-withdrawn/%s/%d", g.name, g.portDateVersion), Kind: "port_date_withdrawn", Recipient: activities.RecipientCustomer,
 		Subject: fmt.Sprintf("%s withdrew the port date for %s", g.carrier, g.name),
-		Body: fmt.Sprintf("%s withdrew the port date %s for %v: %s. Nothing ports on that date; please send a corrected LOA matching the carrier's records.",
-			g.carrier, w.localTime(old), e164s(g.numbers), reason),
+		Body: fmt.Sprintf("%s withdrew the port date %s for %v: %s. Nothing ports on that date. What to do: %s",
+			g.carrier, w.localTime(old), e164s(g.numbers), reason, g.coded.action),
 	})
 }
 
@@ -274,7 +301,7 @@ func (w *port) acceptPortDate(ctx workflow.Context, g *group, r porting.CarrierR
 		note += "; the cancellation still awaits the carrier's answer"
 	}
 	if g.state == porting.StateAwaitingCarrier {
-		g.lastReason = ""
+		g.lastReason, g.coded = "", codedReason{}
 		w.setGroupState(ctx, g, porting.StateScheduled, note)
 	} else {
 		w.note(ctx, g.visibleState(), note)

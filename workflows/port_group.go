@@ -30,6 +30,7 @@ type group struct {
 	submittedAt     time.Time
 	rounds          int // rejection rounds (a withdrawn port date counts as one)
 	lastReason      string
+	coded           codedReason // the catalogue code and customer action of lastReason, when a carrier's rejection
 
 	pendingLOA *porting.LOA
 	answers    []*carrierAnswer // carrier responses not yet applied, in arrival order

@@ -79,6 +79,7 @@ func (w *port) status() porting.Status {
 			Group: g.name, State: g.visibleState(), LOAVersion: g.loaVersion, PortDate: g.portDate,
 			Rounds: g.rounds, LastReason: g.lastReason,
 		}
+		gs.LastReasonCode, gs.CustomerAction = g.lastReasonCode()
 		if !g.nextDeadline.IsZero() && !g.state.IsEnd() {
 			d := g.nextDeadline
 			gs.NextDeadline, gs.NextDeadlineKind = &d, g.nextDeadlineKind

@@ -90,6 +90,10 @@ type portOut struct {
 	rounds     int             // rejected requests
 	// lastReason is the last rejection: the mismatched field names only.
 	lastReason string
+	// lastReasonCode is lastReason's catalogue code (porting.OwnershipMismatchReason) and
+	// customerAction what the winning carrier must correct; status only, cleared on a match.
+	lastReasonCode porting.ReasonCode
+	customerAction string
 
 	carrierClock   time.Time  // when the carrier was last waited for: the expiry counts from here
 	releaseAt      *time.Time // the approved release time
@@ -314,6 +318,9 @@ func (w *portOut) verify(ctx workflow.Context) error {
 		w.rounds++
 		fields := strings.Join(res.Mismatched, ", ")
 		w.lastReason = "mismatched: " + fields
+		w.lastReasonCode = porting.OwnershipMismatchReason(res.Mismatched)
+		w.customerAction = fmt.Sprintf("%s must send a corrected request whose details (%s) match the ownership records exactly; confirm them with the numbers' owner.",
+			p.req.Carrier, fields)
 		// The carrier learns the names of the fields that differ, never the values on record.
 		w.notify(ctx, activities.Notification{
 			Key: fmt.Sprintf("ownership-mismatch/%d", p.seq), Kind: "ownership_mismatch", Recipient: activities.RecipientCarrier,
@@ -339,7 +346,7 @@ func (w *portOut) verify(ctx workflow.Context) error {
 	at := p.req.RequestedAt.In(w.clock.cal.Location())
 	previous := w.releaseAt
 	w.releaseAt = &at
-	w.lastReason = ""
+	w.lastReason, w.lastReasonCode, w.customerAction = "", "", ""
 	note := fmt.Sprintf("%s's request #%d matches the ownership records; approved: release at %s", p.req.Carrier, p.seq, w.local(at))
 	kind, subject := "port_out_approved", "approved"
 	if previous != nil {

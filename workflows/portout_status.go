@@ -72,6 +72,7 @@ func (w *portOut) status() porting.Status {
 		s.Groups = append(s.Groups, porting.GroupStatus{
 			Group: w.req.WinningCarrier, State: w.state, LOAVersion: w.received, PortDate: w.releaseAt,
 			NextDeadline: s.NextDeadline, NextDeadlineKind: s.NextDeadlineKind, Rounds: w.rounds, LastReason: w.lastReason,
+			LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction,
 		})
 	}
 	return s

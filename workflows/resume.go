@@ -73,6 +73,8 @@ type groupCarryOver struct {
 	SubmittedAt     time.Time            `json:"submitted_at"`
 	Rounds          int                  `json:"rounds"`
 	LastReason      string               `json:"last_reason,omitempty"`
+	LastReasonCode  porting.ReasonCode   `json:"last_reason_code,omitempty"`
+	CustomerAction  string               `json:"customer_action,omitempty"`
 	AnswerSeq       int                  `json:"answer_seq"`
 	PortDate        *time.Time           `json:"port_date,omitempty"`
 	PortDateVersion int                  `json:"port_date_version"`
@@ -123,12 +125,14 @@ func (w *port) carryOver(runs int) portCarryOver {
 	}
 	for _, g := range w.groups {
 		c := g.chase
+		code, action := g.lastReasonCode()
 		out.Groups = append(out.Groups, groupCarryOver{
 			Name: g.name, Carrier: g.carrier, NumberType: g.numberType, Numbers: g.numbers, State: g.state,
 			LOAVersion: g.loaVersion, Submitted: g.submitted, CancelRounds: g.cancelRounds, SubmittedAt: g.submittedAt,
 			Rounds: g.rounds, LastReason: g.lastReason, AnswerSeq: g.answerSeq, PortDate: g.portDate,
 			PortDateVersion: g.portDateVersion, ProvisionRounds: g.provisionRounds, OnInstance: g.onInstance,
 			CustomerClock: g.customerClock, LOAReminderAt: g.loaReminderAt, LOAReminders: g.loaReminders,
+			LastReasonCode: code, CustomerAction: action,
 			Chase: chaseCarryOver{Started: c.started, N: c.n, Done: c.done, At: c.at, Expiry: c.expiry, Waiting: c.waiting, Expiring: c.expiring},
 		})
 	}
@@ -156,6 +160,7 @@ func (w *port) restore(c *portCarryOver) error {
 			rounds: s.Rounds, lastReason: s.LastReason, answerSeq: s.AnswerSeq, portDate: s.PortDate,
 			portDateVersion: s.PortDateVersion, provisionRounds: s.ProvisionRounds, onInstance: s.OnInstance,
 			customerClock: s.CustomerClock, loaReminderAt: s.LOAReminderAt, loaReminders: s.LOAReminders,
+			coded:   codedReason{code: s.LastReasonCode, action: s.CustomerAction, of: s.LastReason},
 			chase:   chase{started: ch.Started, n: ch.N, done: ch.Done, at: ch.At, expiry: ch.Expiry, waiting: ch.Waiting, expiring: ch.Expiring},
 			resumed: true,
 			done:    s.State.IsEnd(),
@@ -175,6 +180,8 @@ type portOutCarryOver struct {
 	Received       int                    `json:"received"`
 	Rounds         int                    `json:"rounds"`
 	LastReason     string                 `json:"last_reason,omitempty"`
+	LastReasonCode porting.ReasonCode     `json:"last_reason_code,omitempty"`
+	CustomerAction string                 `json:"customer_action,omitempty"`
 	CarrierClock   time.Time              `json:"carrier_clock"`
 	ReleaseAt      *time.Time             `json:"release_at,omitempty"`
 	SearchPortDate time.Time              `json:"search_port_date"`
@@ -199,6 +206,7 @@ func (w *portOut) carryOver() portOutCarryOver {
 	out := portOutCarryOver{
 		Version: w.v, Request: w.req, Country: w.clock.cal.Country(), TimeZone: w.tz, State: w.state, History: w.history,
 		Received: w.received, Rounds: w.rounds, LastReason: w.lastReason, CarrierClock: w.carrierClock,
+		LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction,
 		ReleaseAt: w.releaseAt, SearchPortDate: w.searchPortDate, IgnoredSignals: w.ignoredSignals, Runs: w.runs + 1,
 	}
 	out.Request.Resume = nil
@@ -214,6 +222,7 @@ func (w *portOut) restore(c *portOutCarryOver) error {
 	w.deadlines = w.req.Deadlines.WithDefaults()
 	w.tz, w.clock = c.TimeZone, businessClock{cal: cal}
 	w.received, w.rounds, w.lastReason, w.carrierClock = c.Received, c.Rounds, c.LastReason, c.CarrierClock
+	w.lastReasonCode, w.customerAction = c.LastReasonCode, c.CustomerAction
 	w.releaseAt, w.searchPortDate, w.ignoredSignals, w.runs = c.ReleaseAt, c.SearchPortDate, c.IgnoredSignals, c.Runs
 	w.validated = true
 	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateAwaitingWinningCarrier}
