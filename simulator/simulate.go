@@ -72,7 +72,7 @@ type Config struct {
 func DefaultConfig() Config {
 	return Config{
 		AcceptAfter:      5 * time.Second,
-		RejectReasonCode: "LOA_MISMATCH",
+		RejectReasonCode: "LOA_NAME_MISMATCH",
 		RejectReason:     "the authorized name or address does not match the carrier's records",
 		PortIn:           2 * time.Minute,
 		PortabilityAfter: 2 * time.Second,

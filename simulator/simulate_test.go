@@ -127,7 +127,7 @@ func TestCarrierAnswer(t *testing.T) {
 	r, _ := CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, now)
 	require.NotNil(t, r)
 	assert.False(t, r.Accepted)
-	assert.Equal(t, "LOA_MISMATCH", r.ReasonCode)
+	assert.Equal(t, "LOA_NAME_MISMATCH", r.ReasonCode)
 	assert.Contains(t, r.Reason, "LOA v1")
 	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
 
