@@ -94,13 +94,22 @@ type ignoreRecorder interface {
 const maxIgnoredNotes = 25
 
 func (w *port) ignored(ctx workflow.Context, note string) {
-	w.ignoredSignals++
-	switch {
-	case w.ignoredSignals <= maxIgnoredNotes:
-		w.note(ctx, w.state, note)
-	case w.ignoredSignals == maxIgnoredNotes+1:
-		w.note(ctx, w.state, fmt.Sprintf("more than %d signals ignored; further ones are counted in ignored_signals, not listed (the latest: %s)", maxIgnoredNotes, note))
+	if line, ok := countIgnored(&w.ignoredSignals, note); ok {
+		w.note(ctx, w.state, line)
 	}
+}
+
+// countIgnored counts one more ignored signal and says what the history lists for it: the note
+// itself for the first maxIgnoredNotes, one line saying the rest are only counted, then nothing.
+func countIgnored(count *int, note string) (string, bool) {
+	*count++
+	switch {
+	case *count <= maxIgnoredNotes:
+		return note, true
+	case *count == maxIgnoredNotes+1:
+		return fmt.Sprintf("more than %d signals ignored; further ones are counted in ignored_signals, not listed (the latest: %s)", maxIgnoredNotes, note), true
+	}
+	return "", false
 }
 
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or

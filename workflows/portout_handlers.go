@@ -67,12 +67,8 @@ func (w *portOut) setup(ctx workflow.Context) error {
 }
 
 func (w *portOut) ignored(ctx workflow.Context, note string) {
-	w.ignoredSignals++
-	switch {
-	case w.ignoredSignals <= maxIgnoredNotes:
-		w.note(ctx, w.state, note)
-	case w.ignoredSignals == maxIgnoredNotes+1:
-		w.note(ctx, w.state, fmt.Sprintf("more than %d signals ignored; further ones are counted in ignored_signals, not listed (the latest: %s)", maxIgnoredNotes, note))
+	if line, ok := countIgnored(&w.ignoredSignals, note); ok {
+		w.note(ctx, w.state, line)
 	}
 }
 
