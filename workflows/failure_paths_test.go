@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -118,15 +119,22 @@ func TestActivationFailureReleasesAndTellsOperationsToClaim(t *testing.T) {
 	require.Contains(t, notification(ops[0]).Body, "starter number claim")
 }
 
-// Class 2: after the carrier refused a cancellation, a second cancel is a new round: its own outbox
-// row and notifications, and the update's answer is true.
-func TestSecondCancelRoundIsSentToTheCarrier(t *testing.T) {
-	start := uk(2026, 11, 23, 9, 0)
+// intlCancelPending is an international port scheduled for Mon 14 Dec 09:00 London whose customer
+// asks to cancel on Tue 1 Dec 10:00: the carrier holds the request and must confirm.
+func intlCancelPending(t *testing.T, start time.Time) *harness {
 	h := newIntlHarness(t, start)
 	h.signal(uk(2026, 11, 24, 10, 0), porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true})
 	h.signal(uk(2026, 11, 25, 11, 0), porting.SignalSubmitLOA, intlLOA())
 	h.signal(uk(2026, 11, 30, 10, 0), porting.SignalCarrierResponse, accept(porting.IntlGroup, uk(2026, 12, 14, 9, 0)))
 	h.signal(uk(2026, 12, 1, 10, 0), porting.SignalCancel, porting.Cancel{Reason: "second thoughts", By: "bea"})
+	return h
+}
+
+// Class 2: after the carrier refused a cancellation, a second cancel is a new round: its own outbox
+// row and notifications, and the update's answer is true.
+func TestSecondCancelRoundIsSentToTheCarrier(t *testing.T) {
+	start := uk(2026, 11, 23, 9, 0)
+	h := intlCancelPending(t, start)
 	h.signal(uk(2026, 12, 2, 10, 0), porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Reason: "committed"})
 	second := h.update(uk(2026, 12, 3, 10, 0), porting.SignalCancel, porting.Cancel{Reason: "really cancel", By: "bea"})
 	h.signal(uk(2026, 12, 3, 15, 0), porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true})
@@ -149,11 +157,7 @@ func TestSecondCancelRoundIsSentToTheCarrier(t *testing.T) {
 // not cancel the port. Only an acceptance without a date confirms the cancellation.
 func TestCarrierMovingTheDateWhileACancelIsPendingIsARescheduleNotAConfirmation(t *testing.T) {
 	start := uk(2026, 11, 23, 9, 0)
-	h := newIntlHarness(t, start)
-	h.signal(uk(2026, 11, 24, 10, 0), porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true})
-	h.signal(uk(2026, 11, 25, 11, 0), porting.SignalSubmitLOA, intlLOA())
-	h.signal(uk(2026, 11, 30, 10, 0), porting.SignalCarrierResponse, accept(porting.IntlGroup, uk(2026, 12, 14, 9, 0)))
-	h.signal(uk(2026, 12, 1, 10, 0), porting.SignalCancel, porting.Cancel{Reason: "second thoughts", By: "bea"})
+	h := intlCancelPending(t, start)
 	moved := h.update(uk(2026, 12, 2, 10, 0), porting.SignalCarrierResponse, accept(porting.IntlGroup, uk(2026, 12, 16, 9, 0)))
 	pending := h.statusAt(uk(2026, 12, 2, 11, 0))
 
