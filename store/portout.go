@@ -85,18 +85,10 @@ func RecordPortOut(ctx context.Context, db *sqlx.DB, workflowID string, r portin
 			return err
 		}
 
-		inst, err := loadInstance(ctx, tx, r.InstanceARN)
-		if isNoRows(err) {
-			return refuse(ErrInstanceNotFound, "instance_arn", "instance %s does not exist", r.InstanceARN)
-		}
+		inst, err := checkPortableInstance(ctx, tx, r.InstanceARN)
+		res.Region = inst.Region
 		if err != nil {
 			return err
-		}
-		res.Region = inst.Region
-		if inst.Region == porting.TokyoRegion {
-			// The admin guide: porting is not supported in Tokyo, in either direction.
-			return refuse(ErrRegionNotSupported, "instance_arn",
-				"porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", porting.TokyoRegion)
 		}
 		types, err := checkOwnedAndActive(ctx, tx, r.InstanceARN, r.Numbers)
 		if err != nil {

@@ -122,19 +122,29 @@ func recordedBefore(ctx context.Context, tx *sqlx.Tx, workflowID, requestID stri
 
 // checkInstanceAndFlow: the instance exists outside the Tokyo region; the flow exists and is published.
 func checkInstanceAndFlow(ctx context.Context, q sqlx.QueryerContext, arn, flow string, res *InstanceInfo) error {
-	inst, err := loadInstance(ctx, q, arn)
+	inst, err := checkPortableInstance(ctx, q, arn)
 	*res = inst
-	if isNoRows(err) {
-		return refuse(ErrInstanceNotFound, "instance_arn", "instance %s does not exist", arn)
-	}
 	if err != nil {
 		return err
 	}
-	if res.Region == porting.TokyoRegion {
-		return refuse(ErrRegionNotSupported, "instance_arn",
+	return checkFlowPublished(ctx, q, arn, flow, ErrContactFlowNotFound)
+}
+
+// checkPortableInstance: the instance exists and is outside the Tokyo region, where the admin guide
+// says porting is not supported, in either direction.
+func checkPortableInstance(ctx context.Context, q sqlx.QueryerContext, arn string) (InstanceInfo, error) {
+	inst, err := loadInstance(ctx, q, arn)
+	if isNoRows(err) {
+		return inst, refuse(ErrInstanceNotFound, "instance_arn", "instance %s does not exist", arn)
+	}
+	if err != nil {
+		return inst, err
+	}
+	if inst.Region == porting.TokyoRegion {
+		return inst, refuse(ErrRegionNotSupported, "instance_arn",
 			"porting is not supported for instances in the Asia Pacific (Tokyo) region (%s)", porting.TokyoRegion)
 	}
-	return checkFlowPublished(ctx, q, arn, flow, ErrContactFlowNotFound)
+	return inst, nil
 }
 
 func loadInstance(ctx context.Context, q sqlx.QueryerContext, arn string) (InstanceInfo, error) {
