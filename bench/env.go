@@ -23,7 +23,6 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/jmoiron/sqlx"
@@ -118,20 +117,13 @@ func newEnv(ctx context.Context, temporalCLI string, devServerArgs ...string) (_
 		return nil, err
 	}
 	e.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  temporalCLI,
-		ClientOptions: &client.Options{HostPort: e.address, Namespace: "default", Logger: e.quiet},
-		SearchAttributes: temporal.NewSearchAttributes(
-			porting.SearchPortKind.ValueSet(""),
-			porting.SearchPortState.ValueSet(""),
-			porting.SearchInstanceArn.ValueSet(""),
-			porting.SearchCarrier.ValueSet(nil),
-			porting.SearchPhoneNumbers.ValueSet(nil),
-			porting.SearchPortDate.ValueSet(time.Time{}),
-		),
-		LogLevel:  "error",
-		ExtraArgs: devServerArgs,
-		Stdout:    logFile,
-		Stderr:    logFile,
+		ExistingPath:     temporalCLI,
+		ClientOptions:    &client.Options{HostPort: e.address, Namespace: "default", Logger: e.quiet},
+		SearchAttributes: porting.SearchAttributesToRegister(),
+		LogLevel:         "error",
+		ExtraArgs:        devServerArgs,
+		Stdout:           logFile,
+		Stderr:           logFile,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dev server (%s): %w", temporalCLI, err)

@@ -23,7 +23,6 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/contactcenter/numberporting/porting"
@@ -102,17 +101,10 @@ func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.De
 			Namespace: "default",
 			Logger:    quiet,
 		},
-		SearchAttributes: temporal.NewSearchAttributes(
-			porting.SearchPortKind.ValueSet(""),
-			porting.SearchPortState.ValueSet(""),
-			porting.SearchInstanceArn.ValueSet(""),
-			porting.SearchCarrier.ValueSet(nil),
-			porting.SearchPhoneNumbers.ValueSet(nil),
-			porting.SearchPortDate.ValueSet(time.Time{}),
-		),
-		LogLevel: "error",
-		Stdout:   logFile,
-		Stderr:   logFile,
+		SearchAttributes: porting.SearchAttributesToRegister(),
+		LogLevel:         "error",
+		Stdout:           logFile,
+		Stderr:           logFile,
 	})
 	if err != nil {
 		logFile.Close()

@@ -24,7 +24,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/contactcenter/numberporting/internal/temporalconn"
@@ -82,20 +81,13 @@ func startRestartableDevServer(ctx context.Context, t *testing.T, cli, dbFile st
 
 func (d *devServer) start(ctx context.Context) error {
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:  d.cli,
-		ClientOptions: &client.Options{HostPort: d.hostPort, Namespace: "default", Logger: quietLogger()},
-		DBFilename:    d.dbFile,
-		SearchAttributes: temporal.NewSearchAttributes(
-			porting.SearchPortKind.ValueSet(""),
-			porting.SearchPortState.ValueSet(""),
-			porting.SearchInstanceArn.ValueSet(""),
-			porting.SearchCarrier.ValueSet(nil),
-			porting.SearchPhoneNumbers.ValueSet(nil),
-			porting.SearchPortDate.ValueSet(time.Time{}),
-		),
-		LogLevel: "error",
-		Stdout:   d.log,
-		Stderr:   d.log,
+		ExistingPath:     d.cli,
+		ClientOptions:    &client.Options{HostPort: d.hostPort, Namespace: "default", Logger: quietLogger()},
+		DBFilename:       d.dbFile,
+		SearchAttributes: porting.SearchAttributesToRegister(),
+		LogLevel:         "error",
+		Stdout:           d.log,
+		Stderr:           d.log,
 	})
 	if err != nil {
 		return fmt.Errorf("dev server on %s: %w\n%s", d.hostPort, err, tail(d.logPath, 40))

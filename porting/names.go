@@ -1,6 +1,10 @@
 package porting
 
-import "go.temporal.io/sdk/temporal"
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+)
 
 // TaskQueue is the one task queue every porting workflow and activity runs on.
 const TaskQueue = "number-porting"
@@ -62,6 +66,19 @@ func IndexedNumbers(numbers []string) []string {
 		return numbers[:MaxIndexedNumbers]
 	}
 	return numbers
+}
+
+// SearchAttributesToRegister is every custom search attribute with a zero value, the form a dev
+// server's options (testsuite.DevServerOptions.SearchAttributes) register them in.
+func SearchAttributesToRegister() temporal.SearchAttributes {
+	return temporal.NewSearchAttributes(
+		SearchPortKind.ValueSet(""),
+		SearchPortState.ValueSet(""),
+		SearchInstanceArn.ValueSet(""),
+		SearchCarrier.ValueSet(nil),
+		SearchPhoneNumbers.ValueSet(nil),
+		SearchPortDate.ValueSet(time.Time{}),
+	)
 }
 
 // SearchAttributeTypes lists the custom search attributes with the type names the Temporal CLI's
