@@ -31,7 +31,10 @@ const (
 	SignalApproveCost           = "approve-cost"
 	SignalWinningCarrierRequest = "winning-carrier-request"
 	SignalCancel                = "cancel"
-	QueryStatus                 = "status"
+	// DESIGN §8: supplemental changes.
+	SignalRequestPortDate = "request-port-date"
+	SignalRemoveNumbers   = "remove-numbers"
+	QueryStatus           = "status"
 	// UpdateAwaitValidation is an extension: the starter calls it right after starting a port so that
 	// a request the database refuses (unknown instance, number already porting…) is reported to the
 	// caller with exit 3 instead of failing silently in the background.

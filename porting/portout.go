@@ -30,6 +30,9 @@ type PortOutDeadlines struct {
 	// WinningCarrierBusinessDays: business days without a request from the winning carrier (counted
 	// from the start, and again from each rejected request) after which the port-out expires.
 	WinningCarrierBusinessDays int `json:"winning_carrier_business_days,omitempty"`
+	// PortDateRule is which release times a winning carrier may ask for (requested_at): like a
+	// port-in's port date, PortDateBusinessHours (the default) or PortDateAny.
+	PortDateRule string `json:"port_date_rule,omitempty"`
 }
 
 // DefaultWinningCarrierBusinessDays is how long a port-out waits for the winning carrier.
@@ -43,6 +46,9 @@ func (d *PortOutDeadlines) WithDefaults() PortOutDeadlines {
 	}
 	if out.WinningCarrierBusinessDays <= 0 {
 		out.WinningCarrierBusinessDays = DefaultWinningCarrierBusinessDays
+	}
+	if out.PortDateRule == "" {
+		out.PortDateRule = PortDateBusinessHours
 	}
 	return out
 }
@@ -99,6 +105,9 @@ func ValidatePortOut(r PortOutRequest) error {
 	checkContact(&p, "customer_contact", r.CustomerContact)
 	if r.Deadlines != nil && r.Deadlines.WinningCarrierBusinessDays < 0 {
 		p.add("deadlines.winning_carrier_business_days", "must not be negative")
+	}
+	if r.Deadlines != nil {
+		checkPortDateRule(&p, "deadlines.port_date_rule", r.Deadlines.PortDateRule)
 	}
 	return p.err()
 }

@@ -56,6 +56,12 @@ type Deadlines struct {
 	// VerificationAttempts: how many times the test call is placed (ProvisioningRetrySeconds apart)
 	// before the group fails with its numbers kept live.
 	VerificationAttempts int `json:"verification_attempts,omitempty"`
+	// PortDateRule is which port dates a carrier may give (DESIGN §8): PortDateBusinessHours (the
+	// default: a business day of the port's calendar, 08:00–20:00 local) or PortDateAny (demos, tests).
+	PortDateRule string `json:"port_date_rule,omitempty"`
+	// SuppCutoffBusinessDays: a customer's request for another port date (request-port-date) is
+	// refused within this many business days of the current date.
+	SuppCutoffBusinessDays int `json:"supp_cutoff_business_days,omitempty"`
 }
 
 // Default deadlines (DESIGN §4).
@@ -66,6 +72,7 @@ const (
 	DefaultCarrierSilenceBusinessDays  = 30
 	DefaultProvisioningRetrySeconds    = 1800
 	DefaultVerificationAttempts        = 3
+	DefaultSuppCutoffBusinessDays      = 2
 )
 
 // WithDefaults fills zero periods with the defaults.
@@ -92,6 +99,12 @@ func (d *Deadlines) WithDefaults() Deadlines {
 	if out.VerificationAttempts <= 0 {
 		out.VerificationAttempts = DefaultVerificationAttempts
 	}
+	if out.PortDateRule == "" {
+		out.PortDateRule = PortDateBusinessHours
+	}
+	if out.SuppCutoffBusinessDays <= 0 {
+		out.SuppCutoffBusinessDays = DefaultSuppCutoffBusinessDays
+	}
 	return out
 }
 
@@ -112,6 +125,9 @@ type LOA struct {
 type SubmitLOA struct {
 	Group string `json:"group"`
 	LOA   LOA    `json:"loa"`
+	// OverrideCSR sends the LOA to the carrier even when it does not match the losing carrier's
+	// customer service record (DESIGN §8 "CSR pre-check"): the customer knows better than the record.
+	OverrideCSR bool `json:"override_csr,omitempty"`
 }
 
 // CarrierResponse is the payload of the carrier-response signal/update.
@@ -121,6 +137,46 @@ type CarrierResponse struct {
 	PortDate   *time.Time `json:"port_date,omitempty"`
 	ReasonCode string     `json:"reason_code,omitempty"`
 	Reason     string     `json:"reason,omitempty"`
+	// Numbers are the carrier's answers number by number (DESIGN §8): with accepted and a port date,
+	// the numbers listed as not accepted leave the group as a split group "<group>#<n>" in
+	// loa_rejected; the rest keep the date.
+	Numbers []NumberAnswer `json:"numbers,omitempty"`
+}
+
+// NumberAnswer is the carrier's answer for one number of a group.
+type NumberAnswer struct {
+	E164       string `json:"e164"`
+	Accepted   bool   `json:"accepted"`
+	ReasonCode string `json:"reason_code,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+}
+
+// Rejected lists the numbers the answer does not accept, in its order.
+func (r CarrierResponse) Rejected() []NumberAnswer {
+	var out []NumberAnswer
+	for _, n := range r.Numbers {
+		if !n.Accepted {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// RequestPortDate is the payload of the request-port-date signal/update (a supplemental change): the
+// customer asks the carrier for another port date; the current date stands until the carrier answers.
+type RequestPortDate struct {
+	Group    string    `json:"group"`
+	PortDate time.Time `json:"port_date"`
+	By       string    `json:"by"`
+}
+
+// RemoveNumbers is the payload of the remove-numbers signal/update: numbers dropped from an open
+// request before activation (provisioned ones released, the carrier told); removing every number
+// left is a cancellation.
+type RemoveNumbers struct {
+	Numbers []string `json:"numbers"`
+	Reason  string   `json:"reason"`
+	By      string   `json:"by"`
 }
 
 // Cancel is the payload of the cancel signal/update.
@@ -152,6 +208,9 @@ type NumberStatus struct {
 	State  State  `json:"state"`
 	Reason string `json:"reason,omitempty"`
 	Group  string `json:"group,omitempty"`
+	// ReasonCode is the catalogue code of the carrier's last answer for this number alone (a
+	// per-number rejection), when there was one.
+	ReasonCode ReasonCode `json:"reason_code,omitempty"`
 }
 
 // GroupStatus is one LOA group's state in the status query.
@@ -170,6 +229,13 @@ type GroupStatus struct {
 	// customer should do about it. Both are cleared when the carrier accepts.
 	LastReasonCode ReasonCode `json:"last_reason_code,omitempty"`
 	CustomerAction string     `json:"customer_action,omitempty"`
+	// RequestedPortDate is the date the customer asked for (request-port-date) while the carrier has
+	// not answered; PortDate stands until it does.
+	RequestedPortDate *time.Time `json:"requested_port_date,omitempty"`
+	// SplitFrom names the group a split group's numbers left when the carrier rejected them alone.
+	SplitFrom string `json:"split_from,omitempty"`
+	// Numbers counts the group's numbers (removed ones and those split off no longer count).
+	Numbers int `json:"numbers,omitempty"`
 }
 
 // HistoryEntry is one line of a port's history: a state change, or a signal that was ignored and why.

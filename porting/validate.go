@@ -174,9 +174,11 @@ func checkDeadlines(p *problems, d *Deadlines) {
 		return
 	}
 	if d.CarrierReminderBusinessDays < 0 || d.LOAReminderBusinessDays < 0 || d.CustomerSilenceDays < 0 ||
-		d.CarrierSilenceBusinessDays < 0 || d.ProvisioningRetrySeconds < 0 || d.VerificationAttempts < 0 {
+		d.CarrierSilenceBusinessDays < 0 || d.ProvisioningRetrySeconds < 0 || d.VerificationAttempts < 0 ||
+		d.SuppCutoffBusinessDays < 0 {
 		p.add("deadlines", "periods must not be negative")
 	}
+	checkPortDateRule(p, "deadlines.port_date_rule", d.PortDateRule)
 }
 
 // ValidateSubmitLOA checks an LOA on its own; the workflow then checks the group and its state.
@@ -221,6 +223,71 @@ func ValidateCarrierResponse(r CarrierResponse, now time.Time) error {
 		}
 	} else if strings.TrimSpace(r.Reason) == "" && strings.TrimSpace(r.ReasonCode) == "" {
 		p.add("reason", "is required when rejected (reason or reason_code)")
+	}
+	seen := map[string]int{}
+	for i, n := range r.Numbers {
+		field := fmt.Sprintf("numbers[%d]", i)
+		if !e164Pattern.MatchString(n.E164) {
+			p.add(field+".e164", "must be an E.164 number like +14155550100, got %q", n.E164)
+		} else if first, dup := seen[n.E164]; dup {
+			p.add(field+".e164", "duplicate of numbers[%d] (%s)", first, n.E164)
+		} else {
+			seen[n.E164] = i
+		}
+		if !n.Accepted {
+			if strings.TrimSpace(n.Reason) == "" && strings.TrimSpace(n.ReasonCode) == "" {
+				p.add(field+".reason", "is required for a number not accepted (reason or reason_code)")
+			}
+		}
+		if n.Accepted && !r.Accepted {
+			p.add(field+".accepted", "a number cannot be accepted when the response rejects the group; "+
+				"accept the group with a port date and list the numbers not accepted")
+		}
+	}
+	return p.err()
+}
+
+// ValidateRequestPortDate checks a customer's request for another port date on its own against now;
+// the workflow then checks the group, its state, the cut-off and the port date rule.
+func ValidateRequestPortDate(r RequestPortDate, now time.Time) error {
+	var p problems
+	if strings.TrimSpace(r.Group) == "" {
+		p.add("group", "is required, e.g. \"Acme Telecom/did\"")
+	}
+	if r.PortDate.IsZero() {
+		p.add("port_date", "is required: the date the customer asks for (RFC 3339 with offset)")
+	} else if !r.PortDate.After(now) {
+		p.add("port_date", "must be in the future, got %s", r.PortDate.Format(time.RFC3339))
+	}
+	if strings.TrimSpace(r.By) == "" {
+		p.add("by", "is required: who asked for the new date")
+	}
+	return p.err()
+}
+
+// ValidateRemoveNumbers checks a remove-numbers request on its own; the workflow then checks that
+// each number is part of the request and can still be removed.
+func ValidateRemoveNumbers(r RemoveNumbers) error {
+	var p problems
+	if len(r.Numbers) == 0 {
+		p.add("numbers", "at least one number is required")
+	}
+	seen := map[string]int{}
+	for i, n := range r.Numbers {
+		field := fmt.Sprintf("numbers[%d]", i)
+		if !e164Pattern.MatchString(n) {
+			p.add(field, "must be an E.164 number like +14155550100, got %q", n)
+		} else if first, dup := seen[n]; dup {
+			p.add(field, "duplicate of numbers[%d] (%s)", first, n)
+		} else {
+			seen[n] = i
+		}
+	}
+	if strings.TrimSpace(r.Reason) == "" {
+		p.add("reason", "is required: why the numbers are removed")
+	}
+	if strings.TrimSpace(r.By) == "" {
+		p.add("by", "is required: who asked for the removal")
 	}
 	return p.err()
 }
