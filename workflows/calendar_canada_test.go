@@ -54,8 +54,9 @@ func TestPortInOfACanadianNumberSkipsVictoriaDay(t *testing.T) {
 // A port started before failure-paths keeps the US calendar it started with: Victoria Day is a
 // business day there (replay safety: the old path computes what it always did).
 func TestPortInOfACanadianNumberBeforeFailurePathsKeepsTheUSCalendar(t *testing.T) {
+	t.Setenv("PORTING_TEST_OLD_PATHS", "") // this test picks its version itself
 	h := newHarness(t, tor(2026, 5, 11, 9, 0))
-	h.env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, versionFailurePaths).Return(workflow.DefaultVersion)
+	h.env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, latestVersion).Return(workflow.DefaultVersion)
 	res := runCanadianPortIn(t, h, canadianPortIn())
 
 	require.Equal(t, porting.StateCompleted, res.State)

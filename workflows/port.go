@@ -81,9 +81,10 @@ func (w *port) clearRequestDeadline() { w.nextDeadline, w.nextDeadlineKind = tim
 
 type numberState struct {
 	porting.PortNumber
-	state  porting.State
-	reason string
-	group  string
+	state      porting.State
+	reason     string
+	group      string
+	reasonCode porting.ReasonCode // the catalogue code of the carrier's answer for this number alone
 }
 
 // runPort runs a port-in process to its end. All work runs on a disconnected context: a

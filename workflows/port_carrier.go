@@ -92,7 +92,7 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 		}
 		for {
 			g.parked = !g.cancelRequested
-			got, err := awaitUntil(ctx, c.at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) })
+			got, err := awaitUntil(ctx, c.at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) || g.hasChange() })
 			g.parked = false
 			if err != nil {
 				return err
@@ -100,6 +100,13 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 			if w.cancelPending(g) {
 				if ended, err := w.handleCancel(ctx, g); ended || err != nil {
 					return err
+				}
+				continue
+			}
+			if g.hasChange() {
+				w.applyChanges(ctx, g)
+				if g.state != porting.StateAwaitingCarrier {
+					return nil
 				}
 				continue
 			}
@@ -153,6 +160,9 @@ func (w *port) answerRefusal(ctx workflow.Context, g *group, in porting.CarrierR
 	if g.cancelRequested && !g.state.IsEnd() {
 		// The answer to a cancellation: accepted without a date confirms it, rejected refuses it; accepted
 		// with a date is a reschedule of the port that still awaits the cancellation's answer.
+		if len(in.Numbers) > 0 {
+			return fmt.Errorf("numbers: group %s awaits %s's answer to a cancellation; answer it for the whole group, without numbers", g.name, g.carrier)
+		}
 		if w.v >= versionFailurePaths && in.Accepted && in.PortDate != nil {
 			return porting.ValidateCarrierResponse(in, workflow.Now(ctx))
 		}
@@ -162,6 +172,9 @@ func (w *port) answerRefusal(ctx workflow.Context, g *group, in porting.CarrierR
 		return err
 	}
 	if _, err := w.openGroup(in.Group); err != nil {
+		return err
+	}
+	if err := w.numberAnswersRefusal(g, in); err != nil {
 		return err
 	}
 	switch {
@@ -204,11 +217,16 @@ func (w *port) applyCarrierResponse(ctx workflow.Context, g *group) {
 	switch {
 	case g.cancelRequested:
 		w.applyCancelAnswer(ctx, g, r)
+	case g.supp != nil && w.v >= versionNumberLevel:
+		w.answerSupp(ctx, g, r)
 	case !r.Accepted && g.state == porting.StateAwaitingCarrier:
 		w.rejectLOA(ctx, g, r)
 	case !r.Accepted:
 		w.withdrawPortDate(ctx, g, r)
 	default:
+		if rejected := r.Rejected(); len(rejected) > 0 && w.v >= versionNumberLevel {
+			w.splitGroup(ctx, g, rejected)
+		}
 		w.acceptPortDate(ctx, g, r)
 	}
 }
@@ -219,10 +237,15 @@ func (w *port) rejectLOA(ctx workflow.Context, g *group, r porting.CarrierRespon
 	g.setRejection(r, joinReason(r.ReasonCode, r.Reason))
 	g.askForLOA(workflow.Now(ctx))
 	w.setGroupState(ctx, g, porting.StateLOARejected, fmt.Sprintf("%s: carrier rejected LOA v%d: %s", g.name, g.loaVersion, g.lastReason))
+	body := fmt.Sprintf("%s rejected the LOA: %s. What to do: %s", g.carrier, g.lastReason, g.coded.action)
+	if len(r.Numbers) > 0 {
+		// The carrier said why, number by number: each number shows its own reason.
+		w.recordNumberAnswers(r.Numbers)
+		body += " " + describeNumberAnswers(r.Numbers, g.carrier)
+	}
 	w.notify(ctx, activities.Notification{
 		Key: fmt.Sprintf("loa-rejected/%s/%d", g.name, g.loaVersion), Kind: "loa_rejected", Recipient: activities.RecipientCustomer,
-		Subject: "New LOA needed for " + g.name,
-		Body:    fmt.Sprintf("%s rejected the LOA: %s. What to do: %s", g.carrier, g.lastReason, g.coded.action),
+		Subject: "New LOA needed for " + g.name, Body: body,
 	})
 }
 

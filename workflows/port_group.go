@@ -32,9 +32,18 @@ type group struct {
 	lastReason      string
 	coded           codedReason // the catalogue code and customer action of lastReason, when a carrier's rejection
 
-	pendingLOA *porting.LOA
+	pendingLOA *loaSubmission
 	answers    []*carrierAnswer // carrier responses not yet applied, in arrival order
 	answerSeq  int
+
+	// Number-level changes (versionNumberLevel, port_changes.go).
+	splitFrom     string       // the group this one's numbers left when the carrier rejected them alone
+	csrStops      int          // LOAs the CSR pre-check kept from the carrier
+	pendingSupp   *suppRequest // a port date the customer asked for, not yet sent to the carrier
+	supp          *suppRequest // sent to the carrier (outbox kind supp), awaiting its answer
+	supps         int          // supplemental changes sent to the carrier (each its own outbox row)
+	removals      []*removal   // remove-numbers waiting for the group, in arrival order
+	removalRounds int          // removals applied (keys their notifications)
 
 	portDate        *time.Time
 	portDateVersion int // bumps on every accepted date, so waits notice a reschedule
@@ -60,7 +69,7 @@ type keepLive struct{ error }
 
 // runGroup drives one group from awaiting_loa to an end.
 func (w *port) runGroup(ctx workflow.Context, g *group) {
-	if !g.resumed {
+	if !g.resumed && g.splitFrom == "" {
 		w.notify(ctx, activities.Notification{
 			Key: "loa-requested/" + g.name, Kind: "loa_requested", Recipient: activities.RecipientCustomer,
 			Subject: "LOA needed for " + g.name,
@@ -96,13 +105,14 @@ func (w *port) runGroup(ctx workflow.Context, g *group) {
 		var live keepLive
 		w.failGroup(ctx, g, err, errors.As(err, &live))
 	}
-	// Answers that arrived after the end are told so, not left waiting.
+	// Answers and changes that arrived after the end are told so, not left waiting.
 	for len(g.answers) > 0 {
 		a := g.answers[0]
 		g.answers = g.answers[1:]
 		a.refused = fmt.Errorf("group %s is %s", g.name, g.state)
 		a.done = true
 	}
+	w.refuseChangesAfterEnd(g)
 	g.nextDeadline = time.Time{}
 	g.done = true
 }
@@ -124,7 +134,7 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		g.nextDeadline, g.nextDeadlineKind = next, kind
 		g.parked = true
 		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool {
-			return g.pendingLOA != nil || w.cancelPending(g) || (w.v >= versionFailurePaths && g.hasAnswer())
+			return g.pendingLOA != nil || w.cancelPending(g) || (w.v >= versionFailurePaths && g.hasAnswer()) || g.hasChange()
 		})
 		g.parked = false
 		if err != nil {
@@ -133,6 +143,12 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		switch {
 		case w.cancelPending(g):
 			return w.cancelGroup(ctx, g)
+		case g.hasChange():
+			w.applyChanges(ctx, g)
+			if g.state.IsEnd() {
+				return nil
+			}
+			continue
 		case g.pendingLOA == nil && g.hasAnswer():
 			// A carrier response queued behind the one that rejected the LOA: it answered an LOA the
 			// carrier no longer holds, so it is refused now rather than taken for the next version.
@@ -174,12 +190,19 @@ func (g *group) askForLOA(now time.Time) {
 
 // submitLOA records the pending LOA as a new version and submits it to the carrier. An LOA that
 // arrives while one is being submitted is the customer's correction: it is submitted next, as a new
-// version that supersedes the one before (ports before versionFailurePaths refused it).
+// version that supersedes the one before (ports before versionFailurePaths refused it). From
+// versionNumberLevel each LOA is first compared with the losing carrier's customer service records:
+// one that does not match is kept from the carrier (the group goes to loa_rejected with CSR_MISMATCH)
+// unless the customer overrides the check.
 func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 	for g.pendingLOA != nil {
-		loa := withLOADefaults(*g.pendingLOA, w.loaDefaults)
+		sub := g.pendingLOA
+		loa := withLOADefaults(sub.loa, w.loaDefaults)
 		if w.v >= versionFailurePaths {
 			g.pendingLOA = nil
+		}
+		if w.v >= versionNumberLevel && !w.passesCSR(ctx, g, sub, loa) {
+			continue // kept from the carrier: the group is loa_rejected, or the next LOA is checked
 		}
 		g.loaVersion++
 		err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("submit LOA v%d of %s", g.loaVersion, g.name)), acts.SubmitLOA,
@@ -191,17 +214,28 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 			g.pendingLOA = nil
 		}
 		if err != nil {
+			sub.finish(fmt.Sprintf("group %s: LOA v%d could not be submitted: %v", g.name, g.loaVersion, plainError(err)))
 			return plainError(err)
 		}
 		g.submitted = true
 		g.submittedAt = workflow.Now(ctx)
 		g.chase = chase{}
 		w.setGroupState(ctx, g, porting.StateAwaitingCarrier, fmt.Sprintf("%s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier))
+		sub.finish(fmt.Sprintf("group %s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier))
 		if g.pendingLOA != nil {
 			w.note(ctx, g.state, fmt.Sprintf("%s: a later LOA arrived while v%d was being submitted; it is submitted as v%d and supersedes v%d", g.name, g.loaVersion, g.loaVersion+1, g.loaVersion))
 		}
 	}
 	return nil
+}
+
+// loaSubmission is an LOA handed to its group (submit-loa), until the group has sent it to the
+// carrier or kept it back (the CSR pre-check, or a later LOA replaced it); the update that delivered
+// it answers with the outcome.
+type loaSubmission struct {
+	changeOutcome
+	loa      porting.LOA
+	override bool // override_csr: sent even when it does not match the CSR
 }
 
 // visibleState is the group's state as shown: cancel_requested while a carrier is asked to cancel.

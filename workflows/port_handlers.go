@@ -24,7 +24,7 @@ func (w *port) setup(ctx workflow.Context) error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalSubmitLOA,
 		func(ctx workflow.Context, in porting.SubmitLOA) (string, error) {
-			return w.awaitSubmitLOA(ctx, in), nil
+			return w.awaitSubmitLOA(ctx, in)
 		}, workflow.UpdateHandlerOptions{
 			Validator:   func(ctx workflow.Context, in porting.SubmitLOA) error { return w.validateSubmitLOA(in) },
 			Description: "Submit the LOA (first or a resubmission) of one group: {group, loa}",
@@ -36,7 +36,7 @@ func (w *port) setup(ctx workflow.Context) error {
 			return w.awaitCarrierResponseApplied(ctx, in)
 		}, workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, in porting.CarrierResponse) error {
-				return w.validateCarrierResponse(ctx, in)
+				return w.validateCarrierResponse(ctx, in, checkNow)
 			},
 			Description: "The carrier's answer for one group: accepted with a port date (again to reschedule) or rejected with a reason",
 		}); err != nil {
@@ -64,11 +64,11 @@ func (w *port) setup(ctx workflow.Context) error {
 		if err := w.validateSubmitLOA(in); err != nil {
 			return err
 		}
-		w.takeLOA(ctx, in)
+		_ = w.takeLOA(ctx, in)
 		return nil
 	})
 	listen(ctx, w, porting.SignalCarrierResponse, func(ctx workflow.Context, in porting.CarrierResponse) error {
-		if err := w.validateCarrierResponse(ctx, in); err != nil {
+		if err := w.validateCarrierResponse(ctx, in, w.recordedCheck(ctx)); err != nil {
 			return err
 		}
 		w.queueAnswer(ctx, w.findGroup(in.Group), in)
@@ -81,6 +81,9 @@ func (w *port) setup(ctx workflow.Context) error {
 		w.acceptCancel(ctx, in)
 		return nil
 	})
+	if err := w.setupChanges(ctx); err != nil {
+		return err
+	}
 	return w.proc.setup(ctx, w)
 }
 
@@ -167,21 +170,29 @@ func (w *port) validateSubmitLOA(in porting.SubmitLOA) error {
 	if g.pendingLOA != nil && w.v < versionFailurePaths {
 		return fmt.Errorf("group %s: an LOA is already being submitted", g.name)
 	}
+	if in.OverrideCSR && w.v < versionNumberLevel {
+		return fmt.Errorf("override_csr: request %s started before the CSR pre-check existed; its LOAs are sent unchecked, leave override_csr out", w.req.RequestID)
+	}
 	return nil
 }
 
 // takeLOA hands an LOA to its group. Two LOAs arriving before the group could submit the first:
 // the latest is submitted (it is the customer's correction), and the history says so.
-func (w *port) takeLOA(ctx workflow.Context, in porting.SubmitLOA) {
+func (w *port) takeLOA(ctx workflow.Context, in porting.SubmitLOA) *loaSubmission {
 	g := w.findGroup(in.Group)
 	if g.pendingLOA != nil {
 		w.note(ctx, g.state, fmt.Sprintf("%s: a later LOA arrived before the earlier one was submitted; the later one is submitted", g.name))
+		g.pendingLOA.refuse(fmt.Errorf("group %s: a later LOA replaced this one before it was sent to %s", g.name, g.carrier))
 	}
-	loa := in.LOA
-	g.pendingLOA = &loa
+	sub := &loaSubmission{loa: in.LOA, override: in.OverrideCSR}
+	g.pendingLOA = sub
+	return sub
 }
 
-func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse) error {
+// validateCarrierResponse says why a carrier response cannot be taken now, or nil. check runs the
+// checks that read the business calendar (the port date rule): at once for an update's validator,
+// recorded for a signal (recordedCheck), so a holiday-data upgrade cannot change a replayed decision.
+func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse, check calendarCheck) error {
 	g := w.findGroup(in.Group)
 	if g == nil || w.state.IsEnd() {
 		_, err := w.openGroup(in.Group)
@@ -198,7 +209,21 @@ func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierR
 	} else if len(g.answers) >= maxQueuedAnswers {
 		return fmt.Errorf("group %s: %d carrier responses are already waiting to be applied; send the next one after they are", g.name, len(g.answers))
 	}
-	return w.answerRefusal(ctx, g, in)
+	if err := w.answerRefusal(ctx, g, in); err != nil {
+		return err
+	}
+	if w.v >= versionNumberLevel && in.Accepted && in.PortDate != nil && w.deadlines.PortDateRule != porting.PortDateAny {
+		date := *in.PortDate
+		return check(ctx, func() error {
+			// A pure read of the holiday calendar (its cache iterates a map); recorded where a replay runs it again.
+			//workflowcheck:ignore
+			if err := porting.CheckPortDate(w.deadlines.PortDateRule, w.clock.cal, date); err != nil {
+				return fmt.Errorf("port_date: %w", err)
+			}
+			return nil
+		})
+	}
+	return nil
 }
 
 func (w *port) validateCancel(in porting.Cancel) error {
@@ -230,16 +255,28 @@ func (w *port) acceptCancel(ctx workflow.Context, in porting.Cancel) {
 	w.note(ctx, w.state, fmt.Sprintf("cancellation requested by %s: %s", in.By, in.Reason))
 }
 
-// awaitSubmitLOA hands the LOA to its group and waits until it reached the carrier.
-func (w *port) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) string {
+// awaitSubmitLOA hands the LOA to its group and waits until it reached the carrier; from
+// versionNumberLevel, an LOA kept from the carrier (a CSR mismatch, or replaced by a later one) is the
+// update's error, with why.
+func (w *port) awaitSubmitLOA(ctx workflow.Context, in porting.SubmitLOA) (string, error) {
 	g := w.findGroup(in.Group)
 	version := g.loaVersion
-	w.takeLOA(ctx, in)
+	sub := w.takeLOA(ctx, in)
+	if w.v >= versionNumberLevel {
+		_ = workflow.Await(ctx, func() bool { return sub.done || g.done })
+		switch {
+		case sub.refused != nil:
+			return "", temporal.NewApplicationError(sub.refused.Error(), ErrLOANotSent)
+		case sub.done:
+			return sub.outcome, nil
+		}
+		return "", temporal.NewApplicationError(fmt.Sprintf("group %s is %s before the LOA was sent", g.name, g.state), ErrLOANotSent)
+	}
 	_ = workflow.Await(ctx, func() bool { return g.loaVersion > version && g.pendingLOA == nil || g.state.IsEnd() })
 	if g.state == porting.StateAwaitingCarrier {
-		return fmt.Sprintf("group %s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier)
+		return fmt.Sprintf("group %s: LOA v%d submitted to %s", g.name, g.loaVersion, g.carrier), nil
 	}
-	return fmt.Sprintf("group %s is %s", g.name, g.state)
+	return fmt.Sprintf("group %s is %s", g.name, g.state), nil
 }
 
 // awaitCarrierResponseApplied hands the response to its group and waits until its turn came: the
@@ -263,6 +300,10 @@ func (w *port) awaitCarrierResponseApplied(ctx workflow.Context, in porting.Carr
 		return fmt.Sprintf("group %s is %s", g.name, g.state), nil
 	}
 }
+
+// ErrLOANotSent is the error type of a submit-loa update whose LOA was kept from the carrier: it
+// does not match the losing carrier's customer service record, or a later LOA replaced it.
+const ErrLOANotSent = "LOANotSent"
 
 // ErrAnswerRefused is the error type of a carrier-response update that no longer fitted the group
 // when its turn came (the starter reports it with exit 3).

@@ -125,7 +125,7 @@ func (w *port) provision(ctx workflow.Context, g *group) error {
 		}
 		retryAt := earliest(workflow.Now(ctx).Add(retry), *g.portDate)
 		g.nextDeadline, g.nextDeadlineKind = retryAt, "provisioning_retry"
-		if _, err := awaitUntil(ctx, retryAt, "retry provisioning "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) }); err != nil {
+		if _, err := awaitUntil(ctx, retryAt, "retry provisioning "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) || g.hasChange() }); err != nil {
 			return err
 		}
 		switch {
@@ -133,6 +133,8 @@ func (w *port) provision(ctx workflow.Context, g *group) error {
 			if ended, err := w.handleCancel(ctx, g); ended || err != nil {
 				return err
 			}
+		case g.hasChange():
+			w.applyChanges(ctx, g)
 		case g.hasAnswer():
 			w.applyCarrierResponse(ctx, g)
 		}
@@ -199,6 +201,11 @@ func (w *port) awaitPortDate(ctx workflow.Context, g *group) error {
 		}
 	}
 	g.nextDeadline = time.Time{}
+	if s := g.supp; s != nil {
+		// The carrier did not answer the asked-for date in time: the numbers port on the date it gave.
+		g.supp = nil
+		w.note(ctx, g.state, fmt.Sprintf("%s: %s never answered the request for %s; the numbers port on the standing date", g.name, g.carrier, w.localTime(s.date)))
+	}
 	w.setGroupState(ctx, g, porting.StateActivating, g.name+": port date reached; activating")
 	if err := workflow.ExecuteActivity(withDBActivity(ctx, "activate "+g.name), acts.ActivateNumbers, w.numbersInput(g, "")).Get(ctx, nil); err != nil {
 		return fmt.Errorf("activation failed: %w", plainError(err))
@@ -268,7 +275,7 @@ func (w *port) verify(ctx workflow.Context, g *group) error {
 // was handled: the caller then recomputes its deadline, or stops if the group moved on.
 func (w *port) awaitGroupDeadline(ctx workflow.Context, g *group, at time.Time, summary string) (fired bool, err error) {
 	g.parked = true
-	_, err = awaitUntil(ctx, at, summary, func() bool { return g.hasAnswer() || w.cancelPending(g) })
+	_, err = awaitUntil(ctx, at, summary, func() bool { return g.hasAnswer() || w.cancelPending(g) || g.hasChange() })
 	g.parked = false
 	switch {
 	case err != nil:
@@ -276,6 +283,9 @@ func (w *port) awaitGroupDeadline(ctx workflow.Context, g *group, at time.Time, 
 	case w.cancelPending(g):
 		_, err = w.handleCancel(ctx, g)
 		return false, err
+	case g.hasChange():
+		w.applyChanges(ctx, g)
+		return false, nil
 	case g.hasAnswer():
 		w.applyCarrierResponse(ctx, g)
 		return false, nil

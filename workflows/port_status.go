@@ -53,7 +53,7 @@ func (w *port) numberStatuses() []porting.NumberStatus {
 	}
 	out := make([]porting.NumberStatus, len(w.numbers))
 	for i, n := range w.numbers {
-		out[i] = porting.NumberStatus{E164: n.E164, State: n.state, Reason: n.reason, Group: n.group}
+		out[i] = porting.NumberStatus{E164: n.E164, State: n.state, Reason: n.reason, Group: n.group, ReasonCode: n.reasonCode}
 		if n.group == "" && !n.state.IsEnd() {
 			out[i].State = w.state // before the groups exist, every number is where the request is
 		}
@@ -77,7 +77,11 @@ func (w *port) status() porting.Status {
 	for _, g := range w.groups {
 		gs := porting.GroupStatus{
 			Group: g.name, State: g.visibleState(), LOAVersion: g.loaVersion, PortDate: g.portDate,
-			Rounds: g.rounds, LastReason: g.lastReason,
+			Rounds: g.rounds, LastReason: g.lastReason, SplitFrom: g.splitFrom, Numbers: len(g.numbers),
+		}
+		if g.supp != nil && !g.state.IsEnd() {
+			d := g.supp.date
+			gs.RequestedPortDate = &d
 		}
 		gs.LastReasonCode, gs.CustomerAction = g.lastReasonCode()
 		if !g.nextDeadline.IsZero() && !g.state.IsEnd() {

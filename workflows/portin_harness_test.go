@@ -3,9 +3,11 @@ package workflows
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -67,13 +69,21 @@ type harness struct {
 	outbox        []call // Notify calls that added a row
 	carrierKeys   map[string]bool
 	carrierCancel []call // SubmitCarrierCancel calls that added a row
+	suppRows      []call // SubmitSupp calls that added a row (keyed as the carrier outbox keys them)
+
+	// csr holds the losing carriers' customer service records by number; CheckCSR compares an LOA
+	// with them by the product's own rule (porting.CSRMismatches).
+	csr map[string]porting.CustomerServiceRecord
+	// instance is what this port has on the instance, as ProvisionNumbers, ReleaseNumbers and the
+	// detaching activities leave it (a detached number is released only if it was there).
+	instance map[string]bool
 }
 
 func newHarness(t *testing.T, start time.Time) *harness {
 	var suite testsuite.WorkflowTestSuite
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), notPortable: map[string]string{},
-		notified: map[string]bool{}, carrierKeys: map[string]bool{}}
+		notified: map[string]bool{}, carrierKeys: map[string]bool{}, csr: map[string]porting.CustomerServiceRecord{}, instance: map[string]bool{}}
 	h.env.SetStartTime(start)
 	h.env.SetTestTimeout(30 * time.Second)
 	Register(h.env)
@@ -131,6 +141,11 @@ func newHarness(t *testing.T, start time.Time) *harness {
 					return activities.ProvisionResult{}, err
 				}
 			}
+			h.mu.Lock()
+			for _, n := range in.Numbers {
+				h.instance[n.E164] = true
+			}
+			h.mu.Unlock()
 			return activities.ProvisionResult{Provisioned: len(in.Numbers), PhoneNumberLimit: 10 + len(in.Numbers)}, nil
 		})
 	env.OnActivity(acts.ActivateNumbers, mock.Anything, mock.Anything).Return(
@@ -149,7 +164,50 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	env.OnActivity(acts.ReleaseNumbers, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NumbersInput) error {
 			h.record("ReleaseNumbers", in)
+			h.detach(in.Numbers)
 			return nil
+		})
+	env.OnActivity(acts.CheckCSR, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.CSRCheckInput) (activities.CSRCheckResult, error) {
+			h.record("CheckCSR", in)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			var res activities.CSRCheckResult
+			var lists [][]string
+			for _, n := range in.Numbers {
+				rec, ok := h.csr[n]
+				if !ok || !porting.SameCarrier(rec.Carrier, in.Carrier) {
+					continue
+				}
+				res.Records++
+				if m := porting.CSRMismatches(in.LOA, rec); len(m) > 0 {
+					lists = append(lists, m)
+					res.MismatchedNumbers = append(res.MismatchedNumbers, n)
+				}
+			}
+			res.Mismatched = porting.MergeCSRFields(lists...)
+			return res, nil
+		})
+	env.OnActivity(acts.SubmitSupp, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.SuppInput) (activities.SubmissionReceipt, error) {
+			h.record("SubmitSupp", in)
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			if key := store.StepKey(in.WorkflowID, in.Group, "supp", fmt.Sprint(in.Round)); !h.carrierKeys[key] {
+				h.carrierKeys[key] = true
+				h.suppRows = append(h.suppRows, call{name: "SubmitSupp", at: h.env.Now(), input: in})
+			}
+			return activities.SubmissionReceipt{SubmissionID: int64(len(h.suppRows))}, nil
+		})
+	env.OnActivity(acts.SplitNumbers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DetachInput) (activities.DetachResult, error) {
+			h.record("SplitNumbers", in)
+			return activities.DetachResult{Released: h.detach(in.Numbers)}, nil
+		})
+	env.OnActivity(acts.RemoveNumbers, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.DetachInput) (activities.DetachResult, error) {
+			h.record("RemoveNumbers", in)
+			return activities.DetachResult{Released: h.detach(in.Numbers)}, nil
 		})
 	env.OnActivity(acts.FinishPortRequest, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FinishInput) error {
@@ -159,12 +217,17 @@ func newHarness(t *testing.T, start time.Time) *harness {
 	return h
 }
 
-// runOldPaths makes the workflows take the paths of ports started before versionFailurePaths when
-// PORTING_TEST_OLD_PATHS=1: `PORTING_TEST_OLD_PATHS=1 go test -run 'Test(PG)?(Provisioning|…)' ./workflows/`
-// shows which failure-path tests the old behaviour fails.
+// runOldPaths makes the workflows take the paths of ports started before a version, to show which
+// tests the old behaviour fails: PORTING_TEST_OLD_PATHS=1 runs the paths of ports started before
+// failure-paths (DefaultVersion), PORTING_TEST_OLD_PATHS=failure-paths those of ports started before
+// number-level (versionFailurePaths):
+// `PORTING_TEST_OLD_PATHS=failure-paths go test ./workflows/`.
 func runOldPaths(env *testsuite.TestWorkflowEnvironment) {
-	if os.Getenv("PORTING_TEST_OLD_PATHS") == "1" {
-		env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, versionFailurePaths).Return(workflow.DefaultVersion)
+	switch os.Getenv("PORTING_TEST_OLD_PATHS") {
+	case "1":
+		env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, latestVersion).Return(workflow.DefaultVersion)
+	case "failure-paths":
+		env.OnGetVersion(changeFailurePaths, workflow.DefaultVersion, latestVersion).Return(versionFailurePaths)
 	}
 }
 
@@ -210,6 +273,39 @@ func (h *harness) notificationsTo(kind, recipient string) []call {
 		}
 	}
 	return out
+}
+
+// detach takes numbers off the simulated instance and says how many were on it.
+func (h *harness) detach(numbers []porting.PortNumber) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	released := 0
+	for _, n := range numbers {
+		if h.instance[n.E164] {
+			delete(h.instance, n.E164)
+			released++
+		}
+	}
+	return released
+}
+
+// onInstance lists the numbers the port has on the instance, sorted.
+func (h *harness) onInstance() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for e := range h.instance {
+		out = append(out, e)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// supps returns the supp rows of the carrier outbox, in order.
+func (h *harness) supps() []call {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]call(nil), h.suppRows...)
 }
 
 // carrierCancels returns the cancellation rows of the carrier outbox, in order.

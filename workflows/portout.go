@@ -83,6 +83,11 @@ type portOut struct {
 	queue          []*carrierRequest
 	ignoredSignals int
 
+	// remove-numbers (versionNumberLevel, portout_remove.go): waiting removals, the numbers removed.
+	removals      []*portOutRemoval
+	removed       []removedNumber
+	removalRounds int
+
 	// Continue-as-new (resume.go): the carry-over this run starts from and how many runs came before.
 	resumeFrom *portOutCarryOver
 	runs       int
@@ -264,15 +269,18 @@ func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, stri
 	expiry := w.clock.addBusinessDays(ctx, w.carrierClock, w.deadlines.WinningCarrierBusinessDays)
 	w.nextDeadline, w.nextDeadlineKind = expiry, "winning_carrier_expiry"
 	got, err := awaitUntil(ctx, expiry, "request from "+w.req.WinningCarrier+" (expiry)", func() bool {
-		return len(w.queue) > 0 || w.cancel != nil || w.readyToContinue(ctx)
+		return len(w.queue) > 0 || w.cancel != nil || len(w.removals) > 0 || w.readyToContinue(ctx)
 	})
 	switch {
 	case err != nil:
 		return "", "", err
-	case len(w.queue) == 0 && w.cancel == nil && w.readyToContinue(ctx):
+	case len(w.queue) == 0 && w.cancel == nil && len(w.removals) == 0 && w.readyToContinue(ctx):
 		return "", "", nil // the loop continues as new
 	case w.cancel != nil:
 		return w.cancelled(ctx)
+	case len(w.removals) > 0:
+		w.applyRemovals(ctx)
+		return "", "", nil
 	case got:
 		return "", "", w.verify(ctx)
 	}
@@ -376,15 +384,18 @@ func (w *portOut) awaitRelease(ctx workflow.Context) (porting.State, string, err
 	at := *w.releaseAt
 	w.nextDeadline, w.nextDeadlineKind = at, "release"
 	_, err := awaitUntil(ctx, at, "release numbers to "+w.req.WinningCarrier, func() bool {
-		return len(w.queue) > 0 || w.cancel != nil || w.readyToContinue(ctx)
+		return len(w.queue) > 0 || w.cancel != nil || len(w.removals) > 0 || w.readyToContinue(ctx)
 	})
 	switch {
 	case err != nil:
 		return "", "", err
-	case len(w.queue) == 0 && w.cancel == nil && w.readyToContinue(ctx) && workflow.Now(ctx).Before(at):
+	case len(w.queue) == 0 && w.cancel == nil && len(w.removals) == 0 && w.readyToContinue(ctx) && workflow.Now(ctx).Before(at):
 		return "", "", nil // the loop continues as new
 	case w.cancel != nil:
 		return w.cancelled(ctx)
+	case len(w.removals) > 0:
+		w.applyRemovals(ctx)
+		return "", "", nil
 	case len(w.queue) > 0:
 		return "", "", w.verify(ctx)
 	}
@@ -464,6 +475,10 @@ func (w *portOut) finish(ctx workflow.Context, end porting.State, reason string)
 			return porting.PortResult{}, err
 		}
 	}
+	for _, r := range w.removals {
+		r.refuse(fmt.Errorf("request %s is %s before the removal was applied", w.req.RequestID, end))
+	}
+	w.removals = nil
 	awaitHandlers(ctx)
 	return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
 }

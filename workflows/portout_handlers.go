@@ -28,7 +28,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 			return w.awaitVerdict(ctx, w.submit(ctx, in))
 		}, workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
-				return w.validateCarrierRequest(ctx, in)
+				return w.validateCarrierRequest(ctx, in, checkNow)
 			},
 			Description: "The winning carrier's port-out request {carrier, owner_name, address, billing_contact, numbers, loa_ref, requested_at}: " +
 				"verified against the ownership records; again while approved to reschedule the release",
@@ -49,8 +49,43 @@ func (w *portOut) setup(ctx workflow.Context) error {
 		return err
 	}
 
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, porting.SignalRemoveNumbers,
+		func(ctx workflow.Context, in porting.RemoveNumbers) (string, error) {
+			r := w.takeRemoval(ctx, in)
+			if err := workflow.Await(ctx, func() bool { return r.done || w.state.IsEnd() }); err != nil {
+				return "", err
+			}
+			if r.cancel {
+				return fmt.Sprintf("every remaining number removed, so the port-out is cancelled: request %s: %s", w.state, w.reason), nil
+			}
+			if r.refused != nil || !r.done {
+				why := r.refused
+				if why == nil {
+					why = fmt.Errorf("request %s is %s before the removal was applied", w.req.RequestID, w.state)
+				}
+				return "", temporal.NewApplicationError(why.Error(), ErrChangeRefused)
+			}
+			return r.outcome, nil
+		}, workflow.UpdateHandlerOptions{
+			Validator:   func(ctx workflow.Context, in porting.RemoveNumbers) error { return w.validateRemoveNumbers(in) },
+			Description: "Keep numbers out of the port-out before their release: {numbers, reason, by}; they stay with the instance, the winning carrier is told; removing every number cancels",
+		}); err != nil {
+		return err
+	}
+
+	listen(ctx, w, porting.SignalRemoveNumbers, func(ctx workflow.Context, in porting.RemoveNumbers) error {
+		if err := w.validateRemoveNumbers(in); err != nil {
+			return err
+		}
+		w.takeRemoval(ctx, in)
+		return nil
+	})
 	listen(ctx, w, porting.SignalWinningCarrierRequest, func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
-		if err := w.validateCarrierRequest(ctx, in); err != nil {
+		check := checkNow
+		if w.v >= versionNumberLevel {
+			check = recordCheck
+		}
+		if err := w.validateCarrierRequest(ctx, in, check); err != nil {
 			return err
 		}
 		w.submit(ctx, in)
@@ -103,7 +138,27 @@ func (w *portOut) awaitVerdict(ctx workflow.Context, seq int) (string, error) {
 }
 
 // validateCarrierRequest says why the current state cannot take a winning-carrier request, or nil.
-func (w *portOut) validateCarrierRequest(ctx workflow.Context, in porting.WinningCarrierRequest) error {
+// check runs the port date rule on requested_at (it reads the calendar; recorded for a signal).
+func (w *portOut) validateCarrierRequest(ctx workflow.Context, in porting.WinningCarrierRequest, check calendarCheck) error {
+	if err := w.carrierRequestRefusal(ctx, in); err != nil {
+		return err
+	}
+	if w.v < versionNumberLevel || w.deadlines.PortDateRule == porting.PortDateAny || w.clock.cal == nil {
+		return nil
+	}
+	rule, cal, at := w.deadlines.PortDateRule, w.clock.cal, in.RequestedAt
+	return check(ctx, func() error {
+		// A pure read of the holiday calendar (its cache iterates a map); recorded where a replay runs it again.
+		//workflowcheck:ignore
+		if err := porting.CheckPortDate(rule, cal, at); err != nil {
+			return fmt.Errorf("requested_at: %w", err)
+		}
+		return nil
+	})
+}
+
+// carrierRequestRefusal says why the current state cannot take a winning-carrier request, or nil.
+func (w *portOut) carrierRequestRefusal(ctx workflow.Context, in porting.WinningCarrierRequest) error {
 	if err := porting.ValidateWinningCarrierRequest(in, workflow.Now(ctx)); err != nil {
 		return err
 	}

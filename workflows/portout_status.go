@@ -36,7 +36,7 @@ func (w *portOut) local(t time.Time) string {
 }
 
 func (w *portOut) numberStatuses() []porting.NumberStatus {
-	out := make([]porting.NumberStatus, len(w.req.Numbers))
+	out := make([]porting.NumberStatus, len(w.req.Numbers), len(w.req.Numbers)+len(w.removed))
 	for i, n := range w.req.Numbers {
 		out[i] = porting.NumberStatus{E164: n, State: w.state}
 		if w.state.IsEnd() && w.state != porting.StateCompleted {
@@ -45,6 +45,10 @@ func (w *portOut) numberStatuses() []porting.NumberStatus {
 		if w.validation.Accepted {
 			out[i].Group = w.req.WinningCarrier
 		}
+	}
+	// Numbers removed from the port-out stay with the instance: cancelled for this request.
+	for _, r := range w.removed {
+		out = append(out, porting.NumberStatus{E164: r.E164, State: porting.StateCancelled, Reason: r.Reason})
 	}
 	return out
 }
@@ -72,7 +76,7 @@ func (w *portOut) status() porting.Status {
 		s.Groups = append(s.Groups, porting.GroupStatus{
 			Group: w.req.WinningCarrier, State: w.state, LOAVersion: w.received, PortDate: w.releaseAt,
 			NextDeadline: s.NextDeadline, NextDeadlineKind: s.NextDeadlineKind, Rounds: w.rounds, LastReason: w.lastReason,
-			LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction,
+			LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction, Numbers: len(w.req.Numbers),
 		})
 	}
 	return s

@@ -55,10 +55,11 @@ type portCarryOver struct {
 }
 
 type numberCarryOver struct {
-	Number porting.PortNumber `json:"number"`
-	State  porting.State      `json:"state"`
-	Reason string             `json:"reason,omitempty"`
-	Group  string             `json:"group,omitempty"`
+	Number     porting.PortNumber `json:"number"`
+	State      porting.State      `json:"state"`
+	Reason     string             `json:"reason,omitempty"`
+	Group      string             `json:"group,omitempty"`
+	ReasonCode porting.ReasonCode `json:"reason_code,omitempty"`
 }
 
 type groupCarryOver struct {
@@ -84,6 +85,19 @@ type groupCarryOver struct {
 	LOAReminderAt   time.Time            `json:"loa_reminder_at"`
 	LOAReminders    int                  `json:"loa_reminders"`
 	Chase           chaseCarryOver       `json:"chase"`
+	// Number-level (versionNumberLevel).
+	SplitFrom     string         `json:"split_from,omitempty"`
+	CSRStops      int            `json:"csr_stops,omitempty"`
+	Supp          *suppCarryOver `json:"supp,omitempty"`
+	Supps         int            `json:"supps,omitempty"`
+	RemovalRounds int            `json:"removal_rounds,omitempty"`
+}
+
+// suppCarryOver is a port date asked of the carrier and not yet answered.
+type suppCarryOver struct {
+	Date  time.Time `json:"date"`
+	By    string    `json:"by"`
+	Round int       `json:"round"`
 }
 
 type chaseCarryOver struct {
@@ -106,7 +120,7 @@ func (w *port) atSafePoint(ctx workflow.Context) bool {
 		if g.done || g.state.IsEnd() {
 			continue
 		}
-		if !g.parked || g.hasAnswer() || g.pendingLOA != nil || g.cancelRequested {
+		if !g.parked || g.hasAnswer() || g.pendingLOA != nil || g.cancelRequested || g.hasChange() {
 			return false
 		}
 	}
@@ -121,12 +135,17 @@ func (w *port) carryOver(runs int) portCarryOver {
 	}
 	out.Request.Resume = nil
 	for _, n := range w.numbers {
-		out.Numbers = append(out.Numbers, numberCarryOver{Number: n.PortNumber, State: n.state, Reason: n.reason, Group: n.group})
+		out.Numbers = append(out.Numbers, numberCarryOver{Number: n.PortNumber, State: n.state, Reason: n.reason, Group: n.group, ReasonCode: n.reasonCode})
 	}
 	for _, g := range w.groups {
 		c := g.chase
 		code, action := g.lastReasonCode()
+		var supp *suppCarryOver
+		if g.supp != nil {
+			supp = &suppCarryOver{Date: g.supp.date, By: g.supp.by, Round: g.supp.round}
+		}
 		out.Groups = append(out.Groups, groupCarryOver{
+			SplitFrom: g.splitFrom, CSRStops: g.csrStops, Supp: supp, Supps: g.supps, RemovalRounds: g.removalRounds,
 			Name: g.name, Carrier: g.carrier, NumberType: g.numberType, Numbers: g.numbers, State: g.state,
 			LOAVersion: g.loaVersion, Submitted: g.submitted, CancelRounds: g.cancelRounds, SubmittedAt: g.submittedAt,
 			Rounds: g.rounds, LastReason: g.lastReason, AnswerSeq: g.answerSeq, PortDate: g.portDate,
@@ -150,11 +169,17 @@ func (w *port) restore(c *portCarryOver) error {
 	w.validated = true
 	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateValidating}
 	for _, n := range c.Numbers {
-		w.numbers = append(w.numbers, &numberState{PortNumber: n.Number, state: n.State, reason: n.Reason, group: n.Group})
+		w.numbers = append(w.numbers, &numberState{PortNumber: n.Number, state: n.State, reason: n.Reason, group: n.Group, reasonCode: n.ReasonCode})
 	}
 	for _, s := range c.Groups {
 		ch := s.Chase
+		var supp *suppRequest
+		if s.Supp != nil {
+			supp = &suppRequest{date: s.Supp.Date, by: s.Supp.By, round: s.Supp.Round}
+			supp.done = true // its update answered in the run before
+		}
 		w.groups = append(w.groups, &group{
+			splitFrom: s.SplitFrom, csrStops: s.CSRStops, supp: supp, supps: s.Supps, removalRounds: s.RemovalRounds,
 			name: s.Name, carrier: s.Carrier, numberType: s.NumberType, numbers: s.Numbers, state: s.State,
 			loaVersion: s.LOAVersion, submitted: s.Submitted, cancelRounds: s.CancelRounds, submittedAt: s.SubmittedAt,
 			rounds: s.Rounds, lastReason: s.LastReason, answerSeq: s.AnswerSeq, portDate: s.PortDate,
@@ -187,12 +212,14 @@ type portOutCarryOver struct {
 	SearchPortDate time.Time              `json:"search_port_date"`
 	IgnoredSignals int                    `json:"ignored_signals"`
 	Runs           int                    `json:"runs"`
+	Removed        []removedNumber        `json:"removed,omitempty"`
+	RemovalRounds  int                    `json:"removal_rounds,omitempty"`
 }
 
 // atSafePoint: the port-out waits for the winning carrier or for the release time with nothing
 // queued, no cancellation and no update in flight.
 func (w *portOut) atSafePoint(ctx workflow.Context) bool {
-	if w.v < versionFailurePaths || len(w.queue) > 0 || w.cancel != nil {
+	if w.v < versionFailurePaths || len(w.queue) > 0 || w.cancel != nil || len(w.removals) > 0 {
 		return false
 	}
 	switch w.state {
@@ -208,6 +235,7 @@ func (w *portOut) carryOver() portOutCarryOver {
 		Received: w.received, Rounds: w.rounds, LastReason: w.lastReason, CarrierClock: w.carrierClock,
 		LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction,
 		ReleaseAt: w.releaseAt, SearchPortDate: w.searchPortDate, IgnoredSignals: w.ignoredSignals, Runs: w.runs + 1,
+		Removed: w.removed, RemovalRounds: w.removalRounds,
 	}
 	out.Request.Resume = nil
 	return out
@@ -224,6 +252,7 @@ func (w *portOut) restore(c *portOutCarryOver) error {
 	w.received, w.rounds, w.lastReason, w.carrierClock = c.Received, c.Rounds, c.LastReason, c.CarrierClock
 	w.lastReasonCode, w.customerAction = c.LastReasonCode, c.CustomerAction
 	w.releaseAt, w.searchPortDate, w.ignoredSignals, w.runs = c.ReleaseAt, c.SearchPortDate, c.IgnoredSignals, c.Runs
+	w.removed, w.removalRounds = c.Removed, c.RemovalRounds
 	w.validated = true
 	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateAwaitingWinningCarrier}
 	return nil

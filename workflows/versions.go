@@ -4,18 +4,26 @@ import "go.temporal.io/sdk/workflow"
 
 // Versions of the port workflows' command sequences (workflow.GetVersion). Each port takes its
 // version once, as the first thing it does, and keeps it for its whole run: a port that started
-// before a change replays and goes on with the behaviour it started with.
+// before a change replays and goes on with the behaviour it started with. One change ID carries
+// every version (the ID keeps the name of its first change); a new version raises the maximum.
 const (
-	// changeFailurePaths is the change ID of the failure and change paths (issue 10): validation
-	// recorded once, provisioning retried until the port date, every failure compensated, cancel
-	// rounds, withdrawn and repeated FOCs, reschedules that move provisioning, carrier and
-	// portability expiry, the verification test call retried with the numbers kept live.
+	// changeFailurePaths is the change ID of the port workflows' versions.
 	changeFailurePaths = "failure-paths"
-	// versionFailurePaths is the version of changeFailurePaths that new ports run.
+	// versionFailurePaths: the failure and change paths (issue 10): validation recorded once,
+	// provisioning retried until the port date, every failure compensated, cancel rounds, withdrawn
+	// and repeated FOCs, reschedules that move provisioning, carrier and portability expiry, the
+	// verification test call retried with the numbers kept live.
 	versionFailurePaths workflow.Version = 1
+	// versionNumberLevel: number-level porting (issue 12): per-number carrier answers and split
+	// groups, supplemental changes (request-port-date, remove-numbers), the port date rule, the CSR
+	// pre-check before each LOA version goes to the carrier.
+	versionNumberLevel workflow.Version = 2
+	// latestVersion is the version new ports run.
+	latestVersion = versionNumberLevel
 )
 
-// portVersion is the version a port runs (workflow.DefaultVersion for ports started before).
+// portVersion is the version a port runs (workflow.DefaultVersion for ports started before
+// failure-paths).
 func portVersion(ctx workflow.Context) workflow.Version {
-	return workflow.GetVersion(ctx, changeFailurePaths, workflow.DefaultVersion, versionFailurePaths)
+	return workflow.GetVersion(ctx, changeFailurePaths, workflow.DefaultVersion, latestVersion)
 }
