@@ -210,7 +210,8 @@ func parseRejectNumber(raw string) (porting.NumberAnswer, error) {
 var e164Form = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
 // renameProblems names a repeatable flag where a validation problem names an element of the
-// payload's list built from it: "numbers[1].e164" becomes `--reject-number "+1…=X" (numbers[1].e164)`.
+// payload's list built from it: "numbers[1].e164" becomes `--reject-number "+1…=X" (numbers[1].e164)`,
+// "numbers" alone `--reject-number (numbers)`.
 // Any other error is returned as it is.
 func renameProblems(err error, list, flag string, given []string) error {
 	var v *porting.ValidationError
@@ -223,6 +224,8 @@ func renameProblems(err error, list, flag string, given []string) error {
 		var idx int
 		if n, _ := fmt.Sscanf(p.Field, list+"[%d]", &idx); n == 1 && idx >= 0 && idx < len(given) {
 			out.Problems[i].Field = fmt.Sprintf("%s %q (%s)", flag, given[idx], p.Field)
+		} else if p.Field == list {
+			out.Problems[i].Field = fmt.Sprintf("%s (%s)", flag, p.Field)
 		}
 	}
 	return out
