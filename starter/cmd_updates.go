@@ -17,28 +17,34 @@ import (
 )
 
 func (a *app) submitLOACmd() *cobra.Command {
-	var workflowID, group, file string
-	cmd := &cobra.Command{
-		Use:   "submit-loa --workflow ID --group G --file F",
+	var (
+		workflowID, group, file string
+		overrideCSR             bool
+		cmd                     *cobra.Command // the closure asks whether --override-csr was given
+	)
+	cmd = &cobra.Command{
+		Use:   "submit-loa --workflow ID --group G --file F [--override-csr]",
 		Short: "Deliver an LOA (first one or a resubmission) for one group of a port",
 		Long: "The file holds the LOA object {authorized_name, company?, address, account_number?, pin?,\n" +
-			"billing_telephone_number?, signed_at, document_ref} or the whole {group, loa} payload;\n" +
-			"--group, when given, wins over the file's group. Sent as the submit-loa update.",
+			"billing_telephone_number?, signed_at, document_ref} or the whole {group, loa, override_csr?} payload;\n" +
+			"--group, when given, wins over the file's group. Sent as the submit-loa update.\n\n" +
+			"An LOA that does not match the losing carrier's customer service record (CSR) is not sent: the group\n" +
+			"goes to loa_rejected with CSR_MISMATCH naming the fields. --override-csr (or \"override_csr\": true in\n" +
+			"the full payload) sends it anyway, when the customer knows better than the record; the flag, when\n" +
+			"given, wins over the file.",
 		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
 			data, err := a.readInput(file)
 			if err != nil {
 				return err
 			}
-			payload, err := decodeSubmitLOA(data, inputName(file))
+			var override *bool
+			if cmd.Flags().Changed("override-csr") {
+				override = &overrideCSR
+			}
+			payload, err := submitLOAPayload(data, inputName(file), group, override)
 			if err != nil {
 				return err
-			}
-			if group != "" {
-				payload.Group = group
-			}
-			if err := porting.ValidateSubmitLOA(payload); err != nil {
-				return invalid("LOA ("+inputName(file)+")", err)
 			}
 			return a.sendUpdate(ctx, workflowID, porting.SignalSubmitLOA, payload)
 		}),
@@ -46,12 +52,34 @@ func (a *app) submitLOACmd() *cobra.Command {
 	cmd.Flags().StringVar(&workflowID, "workflow", "", "workflow ID, e.g. port-in-REQ-1")
 	cmd.Flags().StringVar(&group, "group", "", `LOA group, e.g. "Acme Telecom/did"`)
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the LOA as JSON (- for standard input)")
+	cmd.Flags().BoolVar(&overrideCSR, "override-csr", false,
+		"send the LOA to the carrier even if it does not match the losing carrier's customer service record")
 	_ = cmd.MarkFlagRequired("workflow")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
 }
 
-// decodeSubmitLOA accepts either the LOA object or the full {group, loa} payload.
+// submitLOAPayload decodes the file (name for messages), lets --group (when not empty) and
+// --override-csr (when given) win over the file, and validates (exit 2).
+func submitLOAPayload(data []byte, name, group string, overrideCSR *bool) (porting.SubmitLOA, error) {
+	payload, err := decodeSubmitLOA(data, name)
+	if err != nil {
+		return payload, err
+	}
+	if group != "" {
+		payload.Group = group
+	}
+	if overrideCSR != nil {
+		payload.OverrideCSR = *overrideCSR
+	}
+	if err := porting.ValidateSubmitLOA(payload); err != nil {
+		return payload, invalid("LOA ("+name+")", err)
+	}
+	return payload, nil
+}
+
+// decodeSubmitLOA accepts either the LOA object or the full {group, loa, override_csr?} payload,
+// strictly (unknown fields are bad input).
 func decodeSubmitLOA(data []byte, name string) (porting.SubmitLOA, error) {
 	var probe map[string]json.RawMessage
 	if err := json.NewDecoder(bytes.NewReader(data)).Decode(&probe); err == nil {
@@ -59,6 +87,10 @@ func decodeSubmitLOA(data []byte, name string) (porting.SubmitLOA, error) {
 			var s porting.SubmitLOA
 			err := decodeStrict(data, &s, name)
 			return s, err
+		}
+		if _, ok := probe["override_csr"]; ok {
+			return porting.SubmitLOA{}, badInput("%s: override_csr: is not a field of the LOA object; give --override-csr, "+
+				"or the full payload {\"group\": …, \"loa\": {…}, \"override_csr\": true}", name)
 		}
 	}
 	var l porting.LOA
