@@ -89,8 +89,10 @@ func (a *app) closedOrMissingQuery(workflowID string, cause error) error {
 }
 
 // writeStatus prints the readable form: times in the port's own time zone (with the weekday, as
-// deadlines count business days), the next deadline also relative to now. A port-out's one group is
-// its winning carrier: requests received, rejections, the agreed release time.
+// deadlines count business days), the next deadline also relative to now. Numbers show their own
+// reason code when the carrier answered for them alone; groups their number count, and below the
+// table the split a group came from and a port date asked for that the carrier has not answered. A
+// port-out's one group is its winning carrier: requests received, rejections, the agreed release time.
 func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Time) error {
 	loc := time.UTC
 	if st.TimeZone != "" {
@@ -147,16 +149,28 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 
 	fmt.Fprintln(w, "\nNUMBERS")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if portOut {
-		fmt.Fprintln(tw, "E164\tSTATE\tREASON")
-		for _, n := range st.Numbers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", n.E164, n.State, orDash(n.Reason))
+	// CODE (a number's own reason code, from a per-number carrier answer) only when a number has one.
+	withCode := false
+	for _, n := range st.Numbers {
+		withCode = withCode || n.ReasonCode != ""
+	}
+	header := []string{"E164", "STATE"}
+	if !portOut {
+		header = append(header, "GROUP")
+	}
+	if withCode {
+		header = append(header, "CODE")
+	}
+	fmt.Fprintln(tw, strings.Join(append(header, "REASON"), "\t"))
+	for _, n := range st.Numbers {
+		row := []string{n.E164, string(n.State)}
+		if !portOut {
+			row = append(row, orDash(n.Group))
 		}
-	} else {
-		fmt.Fprintln(tw, "E164\tSTATE\tGROUP\tREASON")
-		for _, n := range st.Numbers {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", n.E164, n.State, orDash(n.Group), orDash(n.Reason))
+		if withCode {
+			row = append(row, orDash(string(n.ReasonCode)))
 		}
+		fmt.Fprintln(tw, strings.Join(append(row, orDash(n.Reason)), "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -171,23 +185,31 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 	if portOut {
 		fmt.Fprintln(tw, "CARRIER\tSTATE\tREQUESTS\tREJECTED\tRELEASE AT\tNEXT DEADLINE\tLAST REJECTION")
 	} else {
-		fmt.Fprintln(tw, "GROUP\tSTATE\tLOA\tREJECTED\tPORT DATE\tNEXT DEADLINE\tLAST REASON")
+		fmt.Fprintln(tw, "GROUP\tSTATE\tNUMBERS\tLOA\tREJECTED\tPORT DATE\tNEXT DEADLINE\tLAST REASON")
 	}
 	for _, g := range st.Groups {
-		version := fmt.Sprint(g.LOAVersion)
-		if !portOut {
-			version = "-"
-			if g.LOAVersion > 0 {
-				version = fmt.Sprintf("v%d", g.LOAVersion)
-			}
+		if portOut {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\n", g.Group, g.State, g.LOAVersion, g.Rounds, at(g.PortDate),
+				deadline(g.NextDeadline, g.NextDeadlineKind, false), orDash(g.LastReason))
+			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", g.Group, g.State, version, g.Rounds, at(g.PortDate),
+		version, count := "-", "-"
+		if g.LOAVersion > 0 {
+			version = fmt.Sprintf("v%d", g.LOAVersion)
+		}
+		if g.Numbers > 0 {
+			count = fmt.Sprint(g.Numbers)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", g.Group, g.State, count, version, g.Rounds, at(g.PortDate),
 			deadline(g.NextDeadline, g.NextDeadlineKind, false), orDash(g.LastReason))
 	}
 	if len(st.Groups) == 0 {
 		fmt.Fprintln(tw, "-\t\t\t\t\t\t")
 	}
 	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if err := writeGroupChanges(w, st.Groups, at); err != nil {
 		return err
 	}
 	if err := writeActions(w, st.Groups, portOut); err != nil {
@@ -207,6 +229,36 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 		fmt.Fprintf(w, "\n%d signal(s) ignored in all (the history lists the first ones)\n", st.Ignored)
 	}
 	return nil
+}
+
+// writeGroupChanges lists, for the groups that have them, the split a group came from and the port
+// date the customer asked for that the carrier has not answered yet; nothing when no group has
+// either. at formats a time in the port's zone.
+func writeGroupChanges(w io.Writer, groups []porting.GroupStatus, at func(*time.Time) string) error {
+	type change struct{ group, what string }
+	var changes []change
+	for _, g := range groups {
+		if g.SplitFrom != "" {
+			changes = append(changes, change{g.Group, "split from " + g.SplitFrom + ": numbers the carrier did not accept with the rest"})
+		}
+		if g.RequestedPortDate != nil && !g.RequestedPortDate.IsZero() {
+			what := "requested port date " + at(g.RequestedPortDate) + ": date asked for, awaiting the carrier"
+			if g.PortDate != nil && !g.PortDate.IsZero() {
+				what += " (" + at(g.PortDate) + " stands until it answers)"
+			}
+			changes = append(changes, change{g.Group, what})
+		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nGROUP CHANGES")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "GROUP\tCHANGE")
+	for _, c := range changes {
+		fmt.Fprintf(tw, "%s\t%s\n", c.group, c.what)
+	}
+	return tw.Flush()
 }
 
 // writeActions lists what to do about each group's last rejection (its catalogue code and customer

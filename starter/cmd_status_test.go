@@ -25,7 +25,7 @@ func TestWriteStatusPortIn(t *testing.T) {
 		InstanceARN: "arn:aws:connect:us-east-1:123456789012:instance/demo-1", NextDeadline: &next, NextDeadlineKind: "provisioning",
 		Numbers: []porting.NumberStatus{{E164: "+14155550100", State: porting.StateScheduled, Group: "Acme Telecom/did"}},
 		Groups: []porting.GroupStatus{{Group: "Acme Telecom/did", State: porting.StateScheduled, LOAVersion: 2, Rounds: 1,
-			PortDate: &portDate, NextDeadline: &next, NextDeadlineKind: "provisioning"}},
+			PortDate: &portDate, NextDeadline: &next, NextDeadlineKind: "provisioning", Numbers: 1}},
 		History: []porting.HistoryEntry{{At: now, State: porting.StateScheduled, Note: "Acme Telecom/did: carrier accepted"}},
 	}
 	var out bytes.Buffer
@@ -35,13 +35,73 @@ func TestWriteStatusPortIn(t *testing.T) {
 		"Time zone:      America/New_York",
 		"Next deadline:  Tue 2026-11-24 10:00:00 EST (provisioning, in 4d 0h)",
 		"LOA GROUPS",
-		"Acme Telecom/did  scheduled  v2   1         Wed 2026-11-25 10:00:00 EST  Tue 2026-11-24 10:00:00 EST (provisioning)  -",
+		"NUMBERS\nE164          STATE      GROUP             REASON\n+14155550100  scheduled  Acme Telecom/did  -\n",
+		"GROUP             STATE      NUMBERS  LOA  REJECTED  PORT DATE",
+		"Acme Telecom/did  scheduled  1        v2   1         Wed 2026-11-25 10:00:00 EST  Tue 2026-11-24 10:00:00 EST (provisioning)  -",
 		"2026-11-20 10:00:00 EST  scheduled  Acme Telecom/did: carrier accepted",
 	} {
 		assert.Contains(t, text, want)
 	}
 	assert.NotContains(t, text, "Outcome:")
 	assert.NotContains(t, text, "SHOULD DO", "no group has an action")
+	assert.NotContains(t, text, "GROUP CHANGES", "no group is split or has a date asked for")
+	assert.NotContains(t, text, "CODE", "no number has its own reason code")
+}
+
+// A carrier accepted a group with a date but not two of its numbers: they left as Acme Telecom/did#2
+// (loa_rejected, each with its reason); the customer then asked for another date for the rest.
+func TestWriteStatusSplitGroupAndRequestedPortDate(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	portDate := time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC)
+	asked := time.Date(2026, 11, 27, 14, 30, 0, 0, time.UTC)
+	st := porting.Status{
+		RequestID: "REQ-1", Kind: porting.KindPortIn, State: porting.StateLOARejected, TimeZone: "America/New_York",
+		Numbers: []porting.NumberStatus{
+			{E164: "+14155550100", State: porting.StateScheduled, Group: "Acme Telecom/did"},
+			{E164: "+14155550101", State: porting.StateLOARejected, Group: "Acme Telecom/did#2",
+				ReasonCode: porting.ReasonNotPortable, Reason: "NOT_PORTABLE: rate centre not served"},
+			{E164: "+14155550102", State: porting.StateLOARejected, Group: "Acme Telecom/did#2",
+				ReasonCode: porting.ReasonPartialPort, Reason: "PARTIAL_PORT: keep the BTN"},
+			{E164: "+14155550103", State: porting.StateCancelled, Reason: "removed: customer keeps it"},
+		},
+		Groups: []porting.GroupStatus{
+			{Group: "Acme Telecom/did", State: porting.StateScheduled, LOAVersion: 1, PortDate: &portDate, RequestedPortDate: &asked, Numbers: 1},
+			{Group: "Acme Telecom/did#2", State: porting.StateLOARejected, LOAVersion: 1, Rounds: 1, SplitFrom: "Acme Telecom/did", Numbers: 2,
+				LastReason: "NOT_PORTABLE: rate centre not served", LastReasonCode: porting.ReasonNotPortable,
+				CustomerAction: "These numbers cannot be ported from Acme Telecom."},
+		},
+	}
+	var out bytes.Buffer
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	text := out.String()
+	assert.Contains(t, text, "NUMBERS\n"+
+		"E164          STATE         GROUP               CODE          REASON\n"+
+		"+14155550100  scheduled     Acme Telecom/did    -             -\n"+
+		"+14155550101  loa_rejected  Acme Telecom/did#2  NOT_PORTABLE  NOT_PORTABLE: rate centre not served\n"+
+		"+14155550102  loa_rejected  Acme Telecom/did#2  PARTIAL_PORT  PARTIAL_PORT: keep the BTN\n"+
+		"+14155550103  cancelled     -                   -             removed: customer keeps it\n\n")
+	assert.Contains(t, text, "GROUP               STATE         NUMBERS  LOA  REJECTED  PORT DATE                    NEXT DEADLINE  LAST REASON\n"+
+		"Acme Telecom/did    scheduled     1        v1   0         Wed 2026-11-25 10:00:00 EST  -              -\n"+
+		"Acme Telecom/did#2  loa_rejected  2        v1   1         -                            -              NOT_PORTABLE: rate centre not served\n")
+	assert.Contains(t, text, "\nGROUP CHANGES\n"+
+		"GROUP               CHANGE\n"+
+		"Acme Telecom/did    requested port date Fri 2026-11-27 09:30:00 EST: date asked for, awaiting the carrier "+
+		"(Wed 2026-11-25 10:00:00 EST stands until it answers)\n"+
+		"Acme Telecom/did#2  split from Acme Telecom/did: numbers the carrier did not accept with the rest\n"+
+		"\nWHAT THE CUSTOMER SHOULD DO\n")
+
+	// The same status through --json's path: the query's JSON decoded renders the same.
+	raw, err := json.Marshal(st)
+	require.NoError(t, err)
+	for _, field := range []string{`"requested_port_date":"2026-11-27T14:30:00Z"`, `"split_from":"Acme Telecom/did"`, `"numbers":2`,
+		`"reason_code":"PARTIAL_PORT"`} {
+		assert.Contains(t, string(raw), field)
+	}
+	var back porting.Status
+	require.NoError(t, json.Unmarshal(raw, &back))
+	var again bytes.Buffer
+	require.NoError(t, writeStatus(&again, "port-in-REQ-1", back, now))
+	assert.Equal(t, text, again.String())
 }
 
 func TestWriteStatusShowsTheCustomerAction(t *testing.T) {

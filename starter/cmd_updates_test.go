@@ -2,13 +2,17 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/contactcenter/numberporting/porting"
 )
 
 // --accept without --port-date is bad input (2) naming --port-date and the rule, decided before
@@ -93,4 +97,128 @@ func TestAwaitUpdate(t *testing.T) {
 	// Any other error is not taken for "still being applied".
 	err, _ = run(fakeUpdate{delay: time.Millisecond, err: errors.New("connection reset")}, time.Second, time.Minute)
 	require.Equal(t, 1, exitCode(err))
+}
+
+func TestParseRejectNumber(t *testing.T) {
+	good := []struct {
+		in   string
+		want porting.NumberAnswer
+	}{
+		{"+14155550100=NOT_PORTABLE", porting.NumberAnswer{E164: "+14155550100", ReasonCode: "NOT_PORTABLE"}},
+		{"+14155550100=PARTIAL_PORT:keep the BTN", porting.NumberAnswer{E164: "+14155550100", ReasonCode: "PARTIAL_PORT", Reason: "keep the BTN"}},
+		{"+14155550100=6P:note: see ticket 12:30", porting.NumberAnswer{E164: "+14155550100", ReasonCode: "6P", Reason: "note: see ticket 12:30"}},
+		{" +442079460100 = OTHER : rate centre, not served ", porting.NumberAnswer{E164: "+442079460100", ReasonCode: "OTHER", Reason: "rate centre, not served"}},
+	}
+	for _, tt := range good {
+		got, err := parseRejectNumber(tt.in)
+		require.NoError(t, err, tt.in)
+		require.Equal(t, tt.want, got, tt.in)
+		require.False(t, got.Accepted)
+	}
+	bad := map[string]string{
+		"+14155550100":                "no '=' between the number and the reason code",
+		"=NOT_PORTABLE":               "the number before '=' is missing",
+		"4155550100=NOT_PORTABLE":     `the number must be E.164 like +14155550100, got "4155550100"`,
+		"+14155550100=":               "the reason code after '=' is missing",
+		"+14155550100=:not portable":  "the reason code after '=' is missing (use OTHER",
+		"+14155550100=NOT PORTABLE":   `the reason code "NOT PORTABLE" must not contain spaces`,
+		"+14155550100=NOT_PORTABLE:":  "the reason after ':' is empty",
+		"+14155550100=NOT_PORTABLE: ": "the reason after ':' is empty",
+	}
+	for in, want := range bad {
+		_, err := parseRejectNumber(in)
+		require.Error(t, err, in)
+		require.Equal(t, exitBadInput, exitCode(err), in)
+		require.Contains(t, err.Error(), fmt.Sprintf("--reject-number %q: ", in))
+		require.Contains(t, err.Error(), want, in)
+		require.Contains(t, err.Error(), "expected E164=CODE[:reason]", in)
+	}
+}
+
+func TestCarrierResponsePayload(t *testing.T) {
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	// Accepted with a date: the listed numbers are answered not accepted, with their reasons.
+	r, noDate, err := carrierResponseFlags{Group: "Acme Telecom/did", Accept: true, PortDate: "2026-11-25T10:00:00-05:00",
+		RejectNumbers: []string{"+14155550101=NOT_PORTABLE", "+14155550102=PARTIAL_PORT:keep +14155550100: the BTN"}}.payload(now)
+	require.NoError(t, err)
+	require.False(t, noDate)
+	require.True(t, r.Accepted)
+	require.Equal(t, time.Date(2026, 11, 25, 15, 0, 0, 0, time.UTC), r.PortDate.UTC())
+	require.Equal(t, []porting.NumberAnswer{
+		{E164: "+14155550101", ReasonCode: "NOT_PORTABLE"},
+		{E164: "+14155550102", ReasonCode: "PARTIAL_PORT", Reason: "keep +14155550100: the BTN"},
+	}, r.Numbers)
+	raw, err := json.Marshal(r)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"numbers":[{"e164":"+14155550101","accepted":false,"reason_code":"NOT_PORTABLE"},`)
+
+	// Rejected as a whole: the group's reason and each number's own.
+	r, _, err = carrierResponseFlags{Group: "Acme Telecom/did", Reject: true, ReasonCode: "ADDRESS_MISMATCH", Reason: "service address differs",
+		RejectNumbers: []string{"+14155550101=NOT_PORTABLE"}}.payload(now)
+	require.NoError(t, err)
+	require.False(t, r.Accepted)
+	require.Nil(t, r.PortDate)
+	require.Equal(t, "ADDRESS_MISMATCH", r.ReasonCode)
+	require.Equal(t, []porting.NumberAnswer{{E164: "+14155550101", ReasonCode: "NOT_PORTABLE"}}, r.Numbers)
+
+	// Without --reject-number nothing changes: no numbers in the payload.
+	r, _, err = carrierResponseFlags{Group: "g", Accept: true, PortDate: "2026-11-25T10:00:00-05:00"}.payload(now)
+	require.NoError(t, err)
+	require.Nil(t, r.Numbers)
+	raw, err = json.Marshal(r)
+	require.NoError(t, err)
+	require.NotContains(t, string(raw), "numbers")
+
+	// --accept without a date is only a cancellation's confirmation; with --reject-number it is bad input.
+	_, noDate, err = carrierResponseFlags{Group: "g", Accept: true}.payload(now)
+	require.NoError(t, err)
+	require.True(t, noDate)
+	_, _, err = carrierResponseFlags{Group: "g", Accept: true, RejectNumbers: []string{"+14155550101=NOT_PORTABLE"}}.payload(now)
+	require.Equal(t, exitBadInput, exitCode(err))
+	require.ErrorContains(t, err, "port_date: --reject-number with --accept needs --port-date")
+
+	// The validator's problems with a number name the flag and the value given.
+	_, _, err = carrierResponseFlags{Group: "g", Accept: true, PortDate: "2026-11-25T10:00:00-05:00",
+		RejectNumbers: []string{"+14155550101=NOT_PORTABLE", "+14155550101=OTHER:again"}}.payload(now)
+	require.Equal(t, exitBadInput, exitCode(err))
+	require.ErrorContains(t, err, `--reject-number "+14155550101=OTHER:again" (numbers[1].e164): duplicate of numbers[0]`)
+
+	// A past date is refused before Temporal is asked, as before.
+	_, _, err = carrierResponseFlags{Group: "g", Accept: true, PortDate: "2026-11-19T10:00:00-05:00"}.payload(now)
+	require.Equal(t, exitBadInput, exitCode(err))
+	require.ErrorContains(t, err, "port_date: must be in the future")
+}
+
+// Every bad --reject-number is refused (2) before Temporal is dialled, naming the flag and its form;
+// a good one gets as far as the dial (1, the address named).
+func TestCarrierResponseRejectNumberNeedsNoServer(t *testing.T) {
+	future := time.Now().Add(72 * time.Hour).Format(time.RFC3339)
+	base := []string{"--address", "127.0.0.1:1", "--dial-timeout", "1s",
+		"carrier-response", "--workflow", "port-in-REQ-1", "--group", "Acme Telecom/did"}
+	for _, bad := range []string{"+14155550101", "+14155550101=", "=NOT_PORTABLE", "4155550101=NOT_PORTABLE",
+		"+14155550101=:no code", "+14155550101=NOT PORTABLE", "+14155550101=NOT_PORTABLE:"} {
+		for _, mode := range [][]string{{"--accept", "--port-date", future}, {"--reject", "--reason-code", "ADDRESS_MISMATCH"}} {
+			args := append(append(append([]string{}, base...), mode...), "--reject-number", "+14155550102=NOT_PORTABLE", "--reject-number", bad)
+			code, _, stderr := runCLI(t, "", args...)
+			require.Equal(t, 2, code, "%s %v: %s", bad, mode, stderr)
+			require.Contains(t, stderr, fmt.Sprintf("--reject-number %q", bad))
+			require.Contains(t, stderr, "expected E164=CODE[:reason]")
+		}
+	}
+
+	code, _, stderr := runCLI(t, "", append(base, "--accept", "--reject-number", "+14155550102=NOT_PORTABLE")...)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "port_date: --reject-number with --accept needs --port-date")
+
+	code, _, stderr = runCLI(t, "", append(base, "--accept", "--port-date", future,
+		"--reject-number", "+14155550102=NOT_PORTABLE", "--reject-number", "+14155550102=OTHER")...)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, `--reject-number "+14155550102=OTHER" (numbers[1].e164): duplicate`)
+
+	for _, mode := range [][]string{{"--accept", "--port-date", future}, {"--reject", "--reason", "address differs"}} {
+		args := append(append(append([]string{}, base...), mode...), "--reject-number", "+14155550102=PARTIAL_PORT:a, b: c")
+		code, _, stderr := runCLI(t, "", args...)
+		require.Equal(t, 1, code, "%v: %s", mode, stderr)
+		require.Contains(t, stderr, "127.0.0.1:1")
+	}
 }

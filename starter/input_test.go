@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,4 +163,57 @@ func TestListQuery(t *testing.T) {
 		require.Error(t, err, "%+v", f)
 		require.Equal(t, exitBadInput, exitCode(err))
 	}
+}
+
+func TestSubmitLOAOverrideCSR(t *testing.T) {
+	loa := `{"authorized_name":"Ada","address":"1 Main St","signed_at":"2026-11-20T10:00:00-05:00","document_ref":"doc-1"}`
+	yes, no := true, false
+
+	// The full payload carries override_csr, strictly decoded.
+	s, err := decodeSubmitLOA([]byte(`{"group":"Acme Telecom/did","loa":`+loa+`,"override_csr":true}`), "loa.json")
+	require.NoError(t, err)
+	require.True(t, s.OverrideCSR)
+	_, err = decodeSubmitLOA([]byte(`{"group":"g","loa":`+loa+`,"override_csr":"yes"}`), "loa.json")
+	require.Equal(t, exitBadInput, exitCode(err))
+	require.ErrorContains(t, err, "override_csr: must be true or false")
+	_, err = decodeSubmitLOA([]byte(`{"group":"g","loa":`+loa+`,"override":true}`), "loa.json")
+	require.ErrorContains(t, err, "override: unknown field")
+
+	// Not in the bare LOA object: said so, with the two ways that work.
+	_, err = decodeSubmitLOA([]byte(strings.TrimSuffix(loa, "}")+`,"override_csr":true}`), "loa.json")
+	require.Equal(t, exitBadInput, exitCode(err))
+	require.ErrorContains(t, err, "loa.json: override_csr: is not a field of the LOA object; give --override-csr")
+
+	// The flag, when given, wins over the file; not given, the file decides (default false).
+	s, err = submitLOAPayload([]byte(loa), "loa.json", "Acme Telecom/did", &yes)
+	require.NoError(t, err)
+	require.True(t, s.OverrideCSR)
+	require.Equal(t, "Acme Telecom/did", s.Group)
+	s, err = submitLOAPayload([]byte(loa), "loa.json", "Acme Telecom/did", nil)
+	require.NoError(t, err)
+	require.False(t, s.OverrideCSR)
+	full := []byte(`{"group":"Acme Telecom/did","loa":` + loa + `,"override_csr":true}`)
+	s, err = submitLOAPayload(full, "loa.json", "", nil)
+	require.NoError(t, err)
+	require.True(t, s.OverrideCSR)
+	s, err = submitLOAPayload(full, "loa.json", "", &no)
+	require.NoError(t, err)
+	require.False(t, s.OverrideCSR)
+	raw, err := json.Marshal(porting.SubmitLOA{Group: "g", OverrideCSR: true})
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"override_csr":true`)
+
+	// Bad input before the dial; good input as far as the dial (1, the address named).
+	file := writeFile(t, "loa.json", loa)
+	base := []string{"--address", "127.0.0.1:1", "--dial-timeout", "1s", "submit-loa", "--workflow", "port-in-R", "--file"}
+	code, _, stderr := runCLI(t, "", append(base, writeFile(t, "bad.json", strings.TrimSuffix(loa, "}")+`,"override_csr":true}`),
+		"--group", "g")...)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "override_csr")
+	code, _, stderr = runCLI(t, "", append(base, file, "--override-csr")...)
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "group: is required")
+	code, _, stderr = runCLI(t, "", append(base, file, "--group", "Acme Telecom/did", "--override-csr")...)
+	require.Equal(t, 1, code, stderr)
+	require.Contains(t, stderr, "127.0.0.1:1")
 }

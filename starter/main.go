@@ -101,6 +101,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.winningCarrierRequestCmd(),
 		a.submitLOACmd(),
 		a.carrierResponseCmd(),
+		a.requestPortDateCmd(),
+		a.removeNumbersCmd(),
 		a.cancelCmd(),
 		a.statusCmd(),
 		a.listCmd(),

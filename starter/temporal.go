@@ -94,6 +94,11 @@ func (a *app) updateError(ctx context.Context, c client.Client, workflowID, name
 	)
 	switch {
 	case errors.As(err, &appErr):
+		if known, ok := strings.CutPrefix(appErr.Message(), "unknown update "+name+". KnownUpdates="); ok {
+			// The SDK's refusal of an update the workflow has no handler for, e.g. request-port-date on a port-out.
+			return &cliError{code: exitRefused, msg: fmt.Sprintf("workflow %s does not take %s (it takes %s)",
+				workflowID, name, strings.Trim(known, "[]")), err: err}
+		}
 		return &cliError{code: exitRefused, msg: appErr.Message(), err: err}
 	case errors.As(err, &canceled):
 		return &cliError{code: exitRefused, msg: fmt.Sprintf("%s: cancelled by workflow %s", name, workflowID), err: err}
