@@ -513,3 +513,39 @@ func TestCSRMatchAfterNormalisationIsSent(t *testing.T) {
 	require.Empty(t, h.notifications("csr_mismatch"))
 	require.True(t, strings.Contains(historyNotes(*after), "matches Acme Telecom's customer service record(s) of 1 number(s)"))
 }
+
+// An international port splits like a port-in ("main#2"); numbers cannot be removed before the
+// portability check is done, and removing the only number of the group the carrier holds is a
+// cancellation it must confirm.
+func TestIntlSplitAndRemovals(t *testing.T) {
+	start := uk(2026, 11, 23, 9, 0)
+	h := newIntlHarness(t, start)
+	early := h.update(uk(2026, 11, 23, 10, 0), porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{"+442079460001"}, Reason: "x", By: "bea"})
+	h.signal(uk(2026, 11, 24, 10, 0), porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true})
+	h.signal(uk(2026, 11, 24, 11, 0), porting.SignalSubmitLOA, intlLOA())
+	portDate := uk(2026, 12, 14, 9, 0)
+	partial := accept(porting.IntlGroup, portDate)
+	partial.Numbers = []porting.NumberAnswer{{E164: "+442079460001", ReasonCode: "NOT_PORTABLE", Reason: "number ranged to another operator"}}
+	h.update(uk(2026, 12, 3, 10, 0), porting.SignalCarrierResponse, partial)
+	split := h.statusAt(uk(2026, 12, 3, 10, 30))
+	held := h.update(uk(2026, 12, 3, 11, 0), porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{"+442079460000"}, Reason: "x", By: "bea"})
+	gone := h.update(uk(2026, 12, 3, 12, 0), porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{"+442079460001"}, Reason: "not portable anyway", By: "bea"})
+	after := h.statusAt(uk(2026, 12, 3, 13, 0))
+
+	res := h.runIntl(gbRequest(start))
+
+	require.ErrorContains(t, early.rejected, "numbers can be removed once the portability check is done")
+	require.ErrorContains(t, held.rejected, "removing every number of group main is a cancellation Albion Telecom must confirm")
+	require.NoError(t, gone.err)
+	g := groupStatus(t, *after, porting.IntlGroup+"#2")
+	require.Equal(t, porting.StateCancelled, g.State)
+	require.Equal(t, porting.ReasonNotPortable, numberStatus(t, *split, "+442079460001").ReasonCode)
+	require.Equal(t, porting.StateLOARejected, groupStatus(t, *split, porting.IntlGroup+"#2").State)
+	require.Equal(t, porting.StateCancelled, numberStatus(t, *after, "+442079460001").State)
+	require.Empty(t, h.carrierCancels(), "the carrier rejected the split number: nothing to cancel there")
+	require.Equal(t, porting.StateCompleted, res.State)
+	require.Contains(t, res.Reason, "partly completed")
+	activate := h.callsOf("ActivateNumbers")
+	require.Len(t, activate, 1)
+	require.Equal(t, []string{"+442079460000"}, numbersOf(activate[0]))
+}

@@ -96,3 +96,44 @@ func TestLongPortOutContinuesAsNewAndReleasesOnTime(t *testing.T) {
 	require.Empty(t, second.callsOf("RecordPortOut"))
 	require.Empty(t, second.notificationsTo("port_out_started", activities.RecipientCustomer))
 }
+
+// A port with a split group, a removed number and a port date asked of the carrier continues as new
+// with all of it: the split group keeps its reason and LOA wait, the removed number stays removed,
+// and the carrier's answer to the asked-for date moves the date in the new run.
+func TestNumberLevelStateCarriesOverContinueAsNew(t *testing.T) {
+	first := newHarness(t, monday)
+	first.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	partial := accept(acmeDID, ny(2026, 12, 7, 9, 0))
+	partial.Numbers = []porting.NumberAnswer{{E164: "+14155550102", ReasonCode: "BTN_MISMATCH", Reason: "BTN differs"}}
+	first.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, partial)
+	first.signal(ny(2026, 11, 24, 11, 0), porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{"+14155550101"}, Reason: "kept", By: "ops"})
+	first.signal(ny(2026, 11, 25, 10, 0), porting.SignalRequestPortDate, porting.RequestPortDate{Group: acmeDID, PortDate: ny(2026, 12, 10, 9, 0), By: "Ada Admin"})
+	suggestContinueAsNew(first, ny(2026, 11, 25, 12, 0))
+	next := continued[porting.PortInRequest](t, first, porting.WorkflowPortIn, threeNumbers())
+
+	second := newHarness(t, ny(2026, 11, 25, 12, 0))
+	second.env.SetContinuedExecutionRunID("run-1")
+	carried := second.statusAt(ny(2026, 11, 25, 12, 1))
+	second.signal(ny(2026, 11, 30, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 10, 9, 0)))
+	second.signal(ny(2026, 11, 30, 11, 0), porting.SignalSubmitLOA, loa(acmeDID2))
+	second.signal(ny(2026, 12, 1, 10, 0), porting.SignalCarrierResponse, accept(acmeDID2, ny(2026, 12, 8, 9, 0)))
+	res := second.run(next)
+
+	split := groupStatus(t, *carried, acmeDID2)
+	require.Equal(t, acmeDID, split.SplitFrom)
+	require.Equal(t, porting.ReasonBTNMismatch, split.LastReasonCode)
+	require.Equal(t, porting.ReasonBTNMismatch, numberStatus(t, *carried, "+14155550102").ReasonCode)
+	require.Equal(t, porting.StateCancelled, numberStatus(t, *carried, "+14155550101").State)
+	require.True(t, ny(2026, 12, 10, 9, 0).Equal(*groupStatus(t, *carried, acmeDID).RequestedPortDate))
+
+	require.Equal(t, porting.StateCompleted, res.State)
+	provision := second.callsOf("ProvisionNumbers")
+	require.Len(t, provision, 2)
+	requireAt(t, ny(2026, 12, 7, 9, 0), provision[0]) // the split group, for Tue 8 Dec
+	require.Equal(t, []string{"+14155550102"}, numbersOf(provision[0]))
+	requireAt(t, ny(2026, 12, 9, 9, 0), provision[1]) // the asked-for date, accepted in the new run
+	require.Equal(t, []string{"+14155550100"}, numbersOf(provision[1]))
+	require.Empty(t, second.notifications("numbers_rejected"), "nothing already said is said again")
+	require.Empty(t, second.callsOf("SubmitSupp"))
+	require.Len(t, first.supps(), 2, "the removal's supp and the date's")
+}
