@@ -26,6 +26,7 @@ func raceRequest(requestID string, numbers ...string) porting.PortInRequest {
 	req := porting.PortInRequest{
 		RequestID: requestID, InstanceARN: raceInstanceARN, ContactFlow: raceFlow,
 		AuthorizedContact: porting.Contact{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+14155550199"},
+		Deadlines:         &porting.Deadlines{PortDateRule: porting.PortDateAny},
 	}
 	for _, n := range numbers {
 		req.Numbers = append(req.Numbers, porting.PortNumber{E164: n, Type: porting.NumberTypeDID, Carrier: "Acme Telecom"})

@@ -42,7 +42,7 @@ func TestUnpublishedFlowAfterAcceptance(t *testing.T) {
 	for _, p := range ports {
 		req := portInRequest(p.id, p.flow, p.numbers...)
 		req.InstanceARN = arn
-		req.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 2}
+		req.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 2, PortDateRule: porting.PortDateAny}
 		s.ok(ctx, t, "port-in", "--file", writeJSON(t, p.id+".json", req))
 		s.waitState(ctx, t, p.workflowID, porting.StateAwaitingLOA, time.Minute)
 		s.ok(ctx, t, "submit-loa", "--workflow", p.workflowID, "--group", group, "--file", writeJSON(t, p.id+"-loa.json", loa(p.id+".pdf")))

@@ -29,6 +29,8 @@ func intlRequest(requestID string, numbers ...string) porting.InternationalPortI
 		InvoiceRef:           "s3://invoices/" + requestID + "-redacted.pdf",
 		PreferredWindow:      porting.Window{Start: time.Now().Add(time.Hour).Truncate(time.Second), End: time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)},
 		AuthorizedContact:    porting.Contact{Name: "Bea Boss", Email: "bea@example.co.uk"},
+		// Port dates seconds ahead, whatever the hour (DESIGN §8: tests pass "any").
+		Deadlines: &porting.IntlDeadlines{Deadlines: porting.Deadlines{PortDateRule: porting.PortDateAny}},
 	}
 	for _, n := range numbers {
 		req.Numbers = append(req.Numbers, porting.IntlNumber{E164: n, Type: porting.IntlTypeLocal})

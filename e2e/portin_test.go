@@ -30,6 +30,8 @@ func portInRequest(requestID, flow string, numbers ...string) porting.PortInRequ
 		InstanceARN:       instanceARN,
 		ContactFlow:       flow,
 		AuthorizedContact: porting.Contact{Name: "Ada Lovelace", Email: "ada@example.com", Phone: "+14155550199"},
+		// Port dates seconds ahead, whatever the hour (DESIGN §8: tests pass "any").
+		Deadlines: &porting.Deadlines{PortDateRule: porting.PortDateAny},
 	}
 	for _, n := range numbers {
 		req.Numbers = append(req.Numbers, porting.PortNumber{E164: n, Type: porting.NumberTypeDID, Carrier: carrier})

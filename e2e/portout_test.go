@@ -28,6 +28,8 @@ func portOutRequest(requestID, arn string, numbers ...string) porting.PortOutReq
 	return porting.PortOutRequest{
 		RequestID: requestID, InstanceARN: arn, Numbers: numbers, WinningCarrier: outCarrier,
 		CustomerContact: porting.Contact{Name: "Pat Doe", Email: "pat@doe.example"},
+		// Releases seconds ahead, whatever the hour (DESIGN §8: tests pass "any").
+		Deadlines: &porting.PortOutDeadlines{PortDateRule: porting.PortDateAny},
 	}
 }
 

@@ -43,7 +43,8 @@ func TestRecordHistories(t *testing.T) {
 	}
 	portIn := func(id string, numbers ...string) porting.PortInRequest {
 		req := porting.PortInRequest{RequestID: id, InstanceARN: us, ContactFlow: "Main IVR",
-			AuthorizedContact: porting.Contact{Name: "Ada", Email: "ada@example.com"}}
+			AuthorizedContact: porting.Contact{Name: "Ada", Email: "ada@example.com"},
+			Deadlines:         &porting.Deadlines{PortDateRule: porting.PortDateAny}}
 		for _, n := range numbers {
 			req.Numbers = append(req.Numbers, porting.PortNumber{E164: n, Type: porting.NumberTypeDID, Carrier: "Acme Telecom"})
 		}
@@ -73,6 +74,7 @@ func TestRecordHistories(t *testing.T) {
 		Carrier: "Albion Telecom", CarrierAccountNumber: "ACC-1", PIN: "1234", InvoiceRef: "inv.pdf",
 		PreferredWindow:   porting.Window{Start: time.Now().Add(time.Hour).Truncate(time.Second), End: time.Now().Add(72 * time.Hour).Truncate(time.Second)},
 		AuthorizedContact: porting.Contact{Name: "Bea", Email: "bea@example.co.uk"},
+		Deadlines:         &porting.IntlDeadlines{Deadlines: porting.Deadlines{PortDateRule: porting.PortDateAny}},
 	}
 	r.record("intl-cost-approval", porting.WorkflowInternationalPortIn, porting.IntlPortInWorkflowID("replay-4"), intl,
 		step{porting.SignalPortabilityResult, porting.PortabilityResult{Portable: true, Cost: &porting.Cost{Amount: porting.MustDecimal("50.00"), Currency: "GBP"}}, porting.StateAwaitingPortability, false, nil},
@@ -94,7 +96,7 @@ func TestRecordHistories(t *testing.T) {
 		return func() { require.NoError(t, store.AddContactFlow(ctx, db, us, "Main IVR", published)) }
 	}
 	blocked := portIn("replay-6", "+14155550130")
-	blocked.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 1}
+	blocked.Deadlines = &porting.Deadlines{ProvisioningRetrySeconds: 1, PortDateRule: porting.PortDateAny}
 	r.record("portin-flow-blocked-then-published", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-6"), blocked,
 		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
 		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(6 * time.Second)}, porting.StateAwaitingCarrier, false, flow(false)},

@@ -203,7 +203,8 @@ func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 
 	addPortIn := func(i int, twoGroups, cancel bool) {
 		id := fmt.Sprintf("REL-IN-%02d", i)
-		req := porting.PortInRequest{RequestID: id, InstanceARN: relInARN, ContactFlow: relFlow, AuthorizedContact: contact}
+		req := porting.PortInRequest{RequestID: id, InstanceARN: relInARN, ContactFlow: relFlow, AuthorizedContact: contact,
+			Deadlines: &porting.Deadlines{PortDateRule: porting.PortDateAny}}
 		groups := []string{porting.GroupName(relDID, porting.NumberTypeDID)}
 		for range 3 {
 			req.Numbers = append(req.Numbers, porting.PortNumber{E164: nextDID(), Type: porting.NumberTypeDID, Carrier: relDID})
@@ -233,6 +234,7 @@ func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 			// Starts after every port date the fleet uses: each port notes (and tells) it once.
 			PreferredWindow:   porting.Window{Start: time.Now().Add(3 * time.Hour).Truncate(time.Second), End: time.Now().Add(30 * 24 * time.Hour).Truncate(time.Second)},
 			AuthorizedContact: porting.Contact{Name: "Bea Boss", Email: "bea@example.co.uk"},
+			Deadlines:         &porting.IntlDeadlines{Deadlines: porting.Deadlines{PortDateRule: porting.PortDateAny}},
 		}
 		for range 2 {
 			req.Numbers = append(req.Numbers, porting.IntlNumber{E164: nextUK(), Type: porting.IntlTypeLocal})

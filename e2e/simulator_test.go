@@ -63,6 +63,7 @@ func TestSimulatorDrivesEveryKindToCompletion(t *testing.T) {
 			{E164: "+18005550170", Type: porting.NumberTypeTollFree, Carrier: "Acme Telecom"},
 		},
 		AuthorizedContact: porting.Contact{Name: "Ada Lovelace", Email: "ada@lovelace.example"},
+		Deadlines:         &porting.Deadlines{PortDateRule: porting.PortDateAny},
 	}
 	intl := intlRequest("E2E-SIM-INTL", "020 7946 0170")
 	intl.InstanceARN = ukARN
@@ -70,6 +71,7 @@ func TestSimulatorDrivesEveryKindToCompletion(t *testing.T) {
 	outReq := porting.PortOutRequest{
 		RequestID: "E2E-SIM-OUT", InstanceARN: usARN, Numbers: []string{out1, out2}, WinningCarrier: "Beta Wireless",
 		CustomerContact: porting.Contact{Name: "Ada Lovelace", Email: "ada@lovelace.example"},
+		Deadlines:       &porting.PortOutDeadlines{PortDateRule: porting.PortDateAny},
 	}
 	ids := []string{
 		strings.TrimSpace(s.ok(ctx, t, "port-in", "--file", writeJSON(t, "in.json", in)).stdout),

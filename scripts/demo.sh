@@ -194,7 +194,8 @@ cat >"$STATE/port-in.json" <<EOF
     {"e164": "$DID2", "type": "did", "carrier": "Acme Telecom"},
     {"e164": "$TF1", "type": "toll_free", "carrier": "Acme Telecom"}
   ],
-  "authorized_contact": {"name": "Ada Lovelace", "email": "ada@lovelace.example", "phone": "+14155550199"}
+  "authorized_contact": {"name": "Ada Lovelace", "email": "ada@lovelace.example", "phone": "+14155550199"},
+  "deadlines": {"port_date_rule": "any"}
 }
 EOF
 cat >"$STATE/intl-port-in.json" <<EOF
@@ -209,7 +210,8 @@ cat >"$STATE/intl-port-in.json" <<EOF
   "pin": "2468",
   "invoice_ref": "s3://invoices/$INTL_ID-redacted.pdf",
   "preferred_window": {"start": "$(iso_in 60)", "end": "$(iso_in $((30 * 86400)))"},
-  "authorized_contact": {"name": "Charles Babbage", "email": "charles@babbage.example", "phone": "+442079460999"}
+  "authorized_contact": {"name": "Charles Babbage", "email": "charles@babbage.example", "phone": "+442079460999"},
+  "deadlines": {"port_date_rule": "any"}
 }
 EOF
 cat >"$STATE/port-out.json" <<EOF
@@ -218,7 +220,8 @@ cat >"$STATE/port-out.json" <<EOF
   "instance_arn": "$US_ARN",
   "numbers": ["$OUT1", "$OUT2"],
   "winning_carrier": "Beta Wireless",
-  "customer_contact": {"name": "Ada Lovelace", "email": "ada@lovelace.example", "phone": "+14155550199"}
+  "customer_contact": {"name": "Ada Lovelace", "email": "ada@lovelace.example", "phone": "+14155550199"},
+  "deadlines": {"port_date_rule": "any"}
 }
 EOF
 WF_IN=$(bin/starter port-in --file "$STATE/port-in.json") || die "port-in refused"
