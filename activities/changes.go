@@ -78,8 +78,9 @@ type DetachResult struct {
 // CheckCSR compares an LOA with the customer service records the carrier gateway holds for the
 // group's numbers (the default: the customer_service_records table ops and the simulator fill),
 // field by field (porting.CSRMismatches), and records the outcome in the audit log (csr_checked:
-// counts, field names and numbers, never a value). Each LOA version is checked once: a rerun returns
-// the recorded outcome even if a record changed meanwhile. Nothing here logs the LOA.
+// counts, field names and numbers, never a value), once per check (store.CSRCheckKey): an LOA the
+// check stops is not sent, so the corrected one is checked under the same version, and gets its own
+// outcome and audit row. Nothing here logs the LOA.
 func (a *Activities) CheckCSR(ctx context.Context, in CSRCheckInput) (CSRCheckResult, error) {
 	switch {
 	case in.WorkflowID == "":
@@ -106,7 +107,8 @@ func (a *Activities) CheckCSR(ctx context.Context, in CSRCheckInput) (CSRCheckRe
 		}
 		mismatches[rec.E164] = porting.CSRMismatches(in.LOA, rec)
 	}
-	check := store.CSRCheck{WorkflowID: in.WorkflowID, Group: in.Group, Carrier: in.Carrier, LOAVersion: in.LOAVersion}
+	check := store.CSRCheck{WorkflowID: in.WorkflowID, Group: in.Group, Carrier: in.Carrier, LOAVersion: in.LOAVersion,
+		LOARef: in.LOA.DocumentRef + " " + in.LOA.SignedAt.UTC().Format(time.RFC3339Nano)}
 	var lists [][]string
 	for _, n := range in.Numbers {
 		m, ok := mismatches[n]
@@ -120,18 +122,10 @@ func (a *Activities) CheckCSR(ctx context.Context, in CSRCheckInput) (CSRCheckRe
 		}
 	}
 	check.Mismatched = porting.MergeCSRFields(lists...)
-	recorded, err := store.RecordCSRCheck(ctx, a.DB, check)
-	if err != nil {
+	if err := store.RecordCSRCheck(ctx, a.DB, check); err != nil {
 		return CSRCheckResult{}, classify(err)
 	}
-	res := CSRCheckResult{Records: recorded.Records}
-	if len(recorded.Mismatched) > 0 {
-		res.Mismatched = recorded.Mismatched
-	}
-	if len(recorded.MismatchedNumbers) > 0 {
-		res.MismatchedNumbers = recorded.MismatchedNumbers
-	}
-	return res, nil
+	return CSRCheckResult{Records: check.Records, Mismatched: check.Mismatched, MismatchedNumbers: check.MismatchedNumbers}, nil
 }
 
 // SubmitSupp puts a supplemental change of a group's port request in the carrier outbox (kind

@@ -78,6 +78,23 @@ func TestCheckCSRComparesWithTheCarriersRecords(t *testing.T) {
 		Mismatched: []string{"address"}, MismatchedNumbers: e[:2]}, second)
 }
 
+// A stopped LOA is not sent, so the workflow checks the corrected one under the same version: it
+// gets its own outcome, and its own audit row.
+func TestCheckCSRAgainUnderTheSameVersion(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	e := store.E164List(numbers(1, acme))
+	require.NoError(t, store.AddCustomerServiceRecord(ctx, f.db, store.CSRInput{Carrier: acme, E164: e[0], Name: "Pat Doe", Address: "12 Main St"}))
+	check := activities.CSRCheckInput{WorkflowID: "port-in-csr-again", Group: acmeDID, Carrier: acme, Numbers: e, LOAVersion: 1, LOA: loa()}
+	got := twice(t, f.db, func() (activities.CSRCheckResult, error) { return f.a.CheckCSR(ctx, check) })
+	require.Equal(t, activities.CSRCheckResult{Records: 1, Mismatched: []string{porting.CSRFieldAddress}, MismatchedNumbers: e}, got)
+
+	check.LOA.Address, check.LOA.DocumentRef = "12 Main St", "s3://loas/doe-2.pdf"
+	got = twice(t, f.db, func() (activities.CSRCheckResult, error) { return f.a.CheckCSR(ctx, check) })
+	require.Equal(t, activities.CSRCheckResult{Records: 1}, got)
+	require.Equal(t, 2, pgtest.Count(t, f.db, "audit_log", `workflow_id = 'port-in-csr-again' AND action = 'csr_checked' AND (detail->>'loa_version')::int = 1`))
+}
+
 func TestCheckCSRInputChecks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"strings"
 
@@ -105,13 +107,18 @@ func CustomerServiceRecords(ctx context.Context, q sqlx.QueryerContext, carrier 
 	return out, nil
 }
 
-// CSRCheck is the outcome of one CSR pre-check of an LOA version, as the audit log keeps it: counts,
-// field names and numbers — never a value of the LOA or of a record.
+// CSRCheck is the outcome of one CSR pre-check of an LOA, as the audit log keeps it: counts, field
+// names and numbers — never a value of the LOA or of a record.
 type CSRCheck struct {
 	WorkflowID string `json:"-"`
 	Group      string `json:"group"`
 	Carrier    string `json:"carrier"`
-	LOAVersion int    `json:"loa_version"`
+	// LOAVersion is the version the LOA would be sent as. An LOA stopped by the check is not sent, so
+	// the corrected one that follows is checked under the same version.
+	LOAVersion int `json:"loa_version"`
+	// LOARef tells apart LOAs checked under one version (e.g. the LOA's document reference and signing
+	// time): it only goes, hashed, into the audit row's key. Never a secret.
+	LOARef string `json:"-"`
 	// Records is how many of the numbers have a record of the carrier.
 	Records int `json:"records"`
 	// Mismatched are porting.CSRFields names; MismatchedNumbers the numbers whose record differs.
@@ -119,35 +126,25 @@ type CSRCheck struct {
 	MismatchedNumbers []string `json:"mismatched_numbers"`
 }
 
-// CSRCheckKey is the audit log's idempotency key of the pre-check of a group's LOA version.
-func CSRCheckKey(workflowID, group string, version int) string {
-	return StepKey(workflowID, "csr-check", group, fmt.Sprint(version))
+// CSRCheckKey is the audit log's idempotency key of a pre-check: the workflow, group and LOA version,
+// and a digest of the LOA's reference and the outcome, so that a rerun of the same check adds no
+// row while a corrected LOA checked under the same version adds its own.
+func CSRCheckKey(c CSRCheck) string {
+	h := sha256.New()
+	for _, part := range []string{c.LOARef, fmt.Sprint(c.Records), strings.Join(c.Mismatched, ","), strings.Join(c.MismatchedNumbers, ",")} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return StepKey(c.WorkflowID, "csr-check", c.Group, fmt.Sprint(c.LOAVersion), hex.EncodeToString(h.Sum(nil))[:24])
 }
 
-// RecordCSRCheck writes the audit row (action csr_checked) of a pre-check, once per workflow, group
-// and LOA version, and returns the check as recorded: a rerun gets the first run's outcome even if a
-// record changed meanwhile, so the workflow acts on what the audit says.
-func RecordCSRCheck(ctx context.Context, db *sqlx.DB, c CSRCheck) (CSRCheck, error) {
+// RecordCSRCheck writes the audit row (action csr_checked) of a pre-check, once per CSRCheckKey.
+func RecordCSRCheck(ctx context.Context, db *sqlx.DB, c CSRCheck) error {
 	if c.Mismatched == nil {
 		c.Mismatched = []string{}
 	}
 	if c.MismatchedNumbers == nil {
 		c.MismatchedNumbers = []string{}
 	}
-	key := CSRCheckKey(c.WorkflowID, c.Group, c.LOAVersion)
-	var out CSRCheck
-	err := InTx(ctx, db, func(tx *sqlx.Tx) error {
-		if err := Audit(ctx, tx, key, c.WorkflowID, "csr_checked", c); err != nil {
-			return err
-		}
-		if _, err := recordedDetail(ctx, tx, key, &out); err != nil {
-			return err
-		}
-		out.WorkflowID = c.WorkflowID
-		return nil
-	})
-	if err != nil {
-		return CSRCheck{}, err
-	}
-	return out, nil
+	return Audit(ctx, db, CSRCheckKey(c), c.WorkflowID, "csr_checked", c)
 }

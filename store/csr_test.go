@@ -115,23 +115,25 @@ func TestCustomerServiceRecordsNeverHoldTheAccountNumber(t *testing.T) {
 	require.False(t, strings.Contains(row, "99887766"), row)
 }
 
-func TestRecordCSRCheckKeepsTheFirstOutcome(t *testing.T) {
+func TestRecordCSRCheckOncePerCheck(t *testing.T) {
 	t.Parallel()
 	db := pgtest.New(t)
 	c := store.CSRCheck{WorkflowID: "port-in-csr", Group: "Acme Telecom/did", Carrier: "Acme Telecom", LOAVersion: 2,
-		Records: 2, Mismatched: []string{porting.CSRFieldAddress}, MismatchedNumbers: []string{"+12125550101"}}
-	got := twice(t, db, func() (store.CSRCheck, error) { return store.RecordCSRCheck(ctx, db, c) })
-	require.Equal(t, c, got)
+		LOARef: "s3://loas/doe-2.pdf 2026-11-02T10:00:00Z", Records: 2, Mismatched: []string{porting.CSRFieldAddress},
+		MismatchedNumbers: []string{"+12125550101"}}
+	twiceErr(t, db, func() error { return store.RecordCSRCheck(ctx, db, c) })
+	var detail []byte
+	require.NoError(t, db.GetContext(ctx, &detail, `SELECT detail FROM audit_log WHERE idempotency_key = $1 AND action = 'csr_checked'`, store.CSRCheckKey(c)))
+	require.JSONEq(t, `{"group": "Acme Telecom/did", "carrier": "Acme Telecom", "loa_version": 2, "records": 2,
+		"mismatched": ["address"], "mismatched_numbers": ["+12125550101"]}`, string(detail), "no LOA reference, no value")
 
-	// The records changed meanwhile: the recorded outcome stands for this version.
-	later, err := store.RecordCSRCheck(ctx, db, store.CSRCheck{WorkflowID: c.WorkflowID, Group: c.Group, Carrier: c.Carrier, LOAVersion: 2})
-	require.NoError(t, err)
-	require.Equal(t, c, later)
-
-	// Another version is checked afresh; a clean check keeps empty lists.
-	v3, err := store.RecordCSRCheck(ctx, db, store.CSRCheck{WorkflowID: c.WorkflowID, Group: c.Group, Carrier: c.Carrier, LOAVersion: 3, Records: 2})
-	require.NoError(t, err)
-	require.Equal(t, 2, v3.Records)
-	require.Empty(t, v3.Mismatched)
+	// The corrected LOA is checked under the same version (the stopped one was never sent): a row of its own.
+	corrected := c
+	corrected.LOARef, corrected.Mismatched, corrected.MismatchedNumbers = "s3://loas/doe-3.pdf 2026-11-03T10:00:00Z", nil, nil
+	require.NoError(t, store.RecordCSRCheck(ctx, db, corrected))
+	require.NotEqual(t, store.CSRCheckKey(c), store.CSRCheckKey(corrected))
+	require.NoError(t, db.GetContext(ctx, &detail, `SELECT detail FROM audit_log WHERE idempotency_key = $1`, store.CSRCheckKey(corrected)))
+	require.JSONEq(t, `{"group": "Acme Telecom/did", "carrier": "Acme Telecom", "loa_version": 2, "records": 2,
+		"mismatched": [], "mismatched_numbers": []}`, string(detail))
 	require.Equal(t, 2, count(t, db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'csr_checked'`, c.WorkflowID))
 }
