@@ -63,17 +63,23 @@ func checkNumbers(numbers []porting.PortNumber) error {
 
 // checkPortOutNumbers: at least one number, each E.164 and once (fields as the port-out request's JSON).
 func checkPortOutNumbers(numbers []string) error {
+	return checkNumberList("numbers", numbers)
+}
+
+// checkNumberList: at least one number in the list named field, each E.164 and once (fields
+// "field[i]", as the list's JSON).
+func checkNumberList(field string, numbers []string) error {
 	if len(numbers) == 0 {
-		return invalidInput("numbers", "at least one number is required")
+		return invalidInput(field, "at least one number is required")
 	}
 	seen := make(map[string]int, len(numbers))
 	for i, n := range numbers {
-		field := fmt.Sprintf("numbers[%d]", i)
+		f := fmt.Sprintf("%s[%d]", field, i)
 		if !store.E164Pattern.MatchString(n) {
-			return invalidInput(field, "must be an E.164 number like +14155550100, got %q", n)
+			return invalidInput(f, "must be an E.164 number like +14155550100, got %q", n)
 		}
 		if first, dup := seen[n]; dup {
-			return invalidInput(field, "duplicate of numbers[%d] (%s)", first, n)
+			return invalidInput(f, "duplicate of %s[%d] (%s)", field, first, n)
 		}
 		seen[n] = i
 	}

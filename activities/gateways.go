@@ -25,6 +25,12 @@ type CarrierGateway interface {
 	SubmitPortRequest(ctx context.Context, in store.LOASubmission) (int64, error)
 	// Cancel asks the carrier to cancel a group's port request; it returns the submission's ID.
 	Cancel(ctx context.Context, in store.CarrierCancel) (int64, error)
+	// CustomerServiceRecords are the carrier's customer service records of numbers, in their order;
+	// a number the carrier holds no record of is left out.
+	CustomerServiceRecords(ctx context.Context, carrier string, numbers []string) ([]porting.CustomerServiceRecord, error)
+	// Supplement sends a supplemental change of a group's port request (another port date, numbers
+	// removed); it returns the submission's ID, the same on every rerun.
+	Supplement(ctx context.Context, in store.CarrierSupp) (int64, error)
 }
 
 // InstanceAPI is the contact-center instance's phone-number API. The default is simulated on the
@@ -41,6 +47,10 @@ type InstanceAPI interface {
 	Release(ctx context.Context, g store.PortGroup) error
 	// TestCall calls every number; not answered is a result, with the reason.
 	TestCall(ctx context.Context, instanceARN string, numbers []string) (answered bool, reason string, err error)
+	// Detach takes numbers out of a port's group (store.DetachNumbers): those this port added are
+	// released and the group's limit increase shrinks; it returns how many were released and the
+	// instance's phone-number limit afterwards.
+	Detach(ctx context.Context, d store.Detach) (released, limit int, err error)
 }
 
 // Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5.
@@ -79,6 +89,15 @@ func (c carrierOutbox) Cancel(ctx context.Context, in store.CarrierCancel) (int6
 	return store.SubmitCarrierCancel(ctx, c.db, in)
 }
 
+// CustomerServiceRecords reads the simulated carriers' records (customer_service_records).
+func (c carrierOutbox) CustomerServiceRecords(ctx context.Context, carrier string, numbers []string) ([]porting.CustomerServiceRecord, error) {
+	return store.CustomerServiceRecords(ctx, c.db, carrier, numbers)
+}
+
+func (c carrierOutbox) Supplement(ctx context.Context, in store.CarrierSupp) (int64, error) {
+	return store.SubmitSupp(ctx, c.db, in)
+}
+
 // simulatedInstanceAPI is the default InstanceAPI: the instance's numbers are phone_numbers rows,
 // paced per instance at InstanceAPIRate with a burst of InstanceAPIBurst.
 type simulatedInstanceAPI struct {
@@ -110,4 +129,8 @@ func (s simulatedInstanceAPI) Release(ctx context.Context, g store.PortGroup) er
 
 func (s simulatedInstanceAPI) TestCall(ctx context.Context, arn string, numbers []string) (bool, string, error) {
 	return store.TestCall(ctx, s.db, arn, numbers)
+}
+
+func (s simulatedInstanceAPI) Detach(ctx context.Context, d store.Detach) (int, int, error) {
+	return store.DetachNumbers(ctx, s.db, d)
 }

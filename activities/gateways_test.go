@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -43,6 +44,16 @@ func (c countingCarrier) SubmitPortRequest(ctx context.Context, in store.LOASubm
 	return c.CarrierGateway.SubmitPortRequest(ctx, in)
 }
 
+func (c countingCarrier) CustomerServiceRecords(ctx context.Context, carrier string, numbers []string) ([]porting.CustomerServiceRecord, error) {
+	c.calls.add("CustomerServiceRecords")
+	return c.CarrierGateway.CustomerServiceRecords(ctx, carrier, numbers)
+}
+
+func (c countingCarrier) Supplement(ctx context.Context, in store.CarrierSupp) (int64, error) {
+	c.calls.add("Supplement")
+	return c.CarrierGateway.Supplement(ctx, in)
+}
+
 // countingInstances is another InstanceAPI (the simulated one, counted).
 type countingInstances struct {
 	activities.InstanceAPI
@@ -62,6 +73,11 @@ func (c countingInstances) Activate(ctx context.Context, g store.PortGroup) erro
 func (c countingInstances) TestCall(ctx context.Context, arn string, numbers []string) (bool, string, error) {
 	c.calls.add("TestCall")
 	return c.InstanceAPI.TestCall(ctx, arn, numbers)
+}
+
+func (c countingInstances) Detach(ctx context.Context, d store.Detach) (int, int, error) {
+	c.calls.add("Detach")
+	return c.InstanceAPI.Detach(ctx, d)
 }
 
 func TestActivitiesGoThroughTheGivenGateways(t *testing.T) {
@@ -89,4 +105,31 @@ func TestActivitiesGoThroughTheGivenGateways(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, v.Answered, v.Reason)
 	require.Equal(t, map[string]int{"CheckPortability": 1, "SubmitPortRequest": 1, "AddNumbers": 2, "Activate": 1, "TestCall": 1}, c.n)
+}
+
+func TestNumberLevelActivitiesGoThroughTheGivenGateways(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	c := &calls{}
+	f.a = &activities.Activities{
+		DB:        f.db,
+		Carrier:   countingCarrier{activities.NewCarrierOutbox(f.db, []byte("test-salt")), c},
+		Instances: countingInstances{activities.NewSimulatedInstanceAPI(f.db), c},
+	}
+	nums := numbers(3, "Acme Telecom")
+	in := f.record(t, "gw-changes", nums)
+	group := porting.GroupName("Acme Telecom", porting.NumberTypeDID)
+	_, err := f.a.CheckCSR(ctx, activities.CSRCheckInput{WorkflowID: in.WorkflowID, Group: group, Carrier: "Acme Telecom",
+		Numbers: store.E164List(nums), LOAVersion: 1, LOA: loa()})
+	require.NoError(t, err)
+	date := time.Now().Add(72 * time.Hour)
+	_, err = f.a.SubmitSupp(ctx, activities.SuppInput{WorkflowID: in.WorkflowID, Group: group, Carrier: "Acme Telecom", Round: 1,
+		Change: activities.SuppPortDate, PortDate: &date})
+	require.NoError(t, err)
+	_, err = f.a.SplitNumbers(ctx, activities.DetachInput{WorkflowID: in.WorkflowID, Group: group, InstanceARN: f.arn, Numbers: nums[:1],
+		To: porting.SplitGroupName(group, 2), Reason: "PIN_INVALID"})
+	require.NoError(t, err)
+	_, err = f.a.RemoveNumbers(ctx, activities.DetachInput{WorkflowID: in.WorkflowID, Group: group, InstanceARN: f.arn, Numbers: nums[1:2], Reason: "kept"})
+	require.NoError(t, err)
+	require.Equal(t, map[string]int{"CustomerServiceRecords": 1, "Supplement": 1, "Detach": 2}, c.n)
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	_ "github.com/lib/pq"
+	"github.com/pressly/goose/v3"
 	"github.com/stretchr/testify/require"
 
 	"github.com/contactcenter/numberporting/internal/pgtest"
@@ -113,4 +114,42 @@ func TestPartialIndexes(t *testing.T) {
 	require.NoError(t, err, "a released number does not block a new holder")
 	_, err = db.ExecContext(ctx, ins, arn, "provisioned")
 	require.Error(t, err, "a number is held at most once unless released")
+}
+
+// TestEveryMigrationGoesDownAndUpAgain: each Down undoes its Up, so a rollback of any number of
+// migrations can be migrated forward again.
+func TestEveryMigrationGoesDownAndUpAgain(t *testing.T) {
+	t.Parallel()
+	dbURL := pgtest.NewURL(t) // migrated to the latest
+	ctx := context.Background()
+	db, err := sql.Open("postgres", dbURL)
+	require.NoError(t, err)
+	defer db.Close()
+	p, err := goose.NewProvider(goose.DialectPostgres, db, schema.Migrations(), goose.WithDisableGlobalRegistry(true))
+	require.NoError(t, err)
+	_, err = p.DownTo(ctx, 0)
+	require.NoError(t, err)
+	v, err := schema.Version(ctx, db)
+	require.NoError(t, err)
+	require.Zero(t, v)
+	require.NoError(t, schema.Migrate(ctx, db))
+	latest, _ := embeddedMigrations(t)
+	v, err = schema.Version(ctx, db)
+	require.NoError(t, err)
+	require.EqualValues(t, latest, v)
+}
+
+func TestSuppsAreCarrierSubmissions(t *testing.T) {
+	t.Parallel()
+	db, err := sql.Open("postgres", pgtest.NewURL(t))
+	require.NoError(t, err)
+	defer db.Close()
+	ins := `INSERT INTO carrier_submissions (idempotency_key, workflow_id, "group", kind, carrier, numbers, payload)
+		VALUES ($1, 'wf', 'g', $2, 'Acme', '{}', '{}')`
+	for _, kind := range []string{"port_request", "cancel", "supp"} {
+		_, err := db.Exec(ins, "k-"+kind, kind)
+		require.NoError(t, err, kind)
+	}
+	_, err = db.Exec(ins, "k-other", "other")
+	require.ErrorContains(t, err, "carrier_submissions_kind_check")
 }

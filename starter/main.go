@@ -110,6 +110,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.flowCmd(),
 		a.numberCmd(),
 		a.numbersCmd(),
+		a.csrCmd(),
 		a.simulateCarrierCmd(),
 	)
 	return root

@@ -59,3 +59,19 @@ func recordedResult(ctx context.Context, q sqlx.QueryerContext, key string, out 
 	}
 	return true, nil
 }
+
+// recordedDetail reads the whole detail an audit row keeps under key, if there is one.
+func recordedDetail(ctx context.Context, q sqlx.QueryerContext, key string, out any) (bool, error) {
+	var detail []byte
+	err := sqlx.GetContext(ctx, q, &detail, `SELECT detail FROM audit_log WHERE idempotency_key = $1`, key)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := json.Unmarshal(detail, out); err != nil {
+		return false, fmt.Errorf("recorded detail of %s: %w", key, err)
+	}
+	return true, nil
+}

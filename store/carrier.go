@@ -21,6 +21,8 @@ import (
 const (
 	SubmissionPortRequest = "port_request"
 	SubmissionCancel      = "cancel"
+	// SubmissionSupp is a supplemental change of a submitted port request (SubmitSupp).
+	SubmissionSupp = "supp"
 )
 
 // HashPIN is how an LOA's PIN is kept (loa_versions.pin_hash): hex SHA-256 of the salt
@@ -67,6 +69,13 @@ type SubmissionPayload struct {
 	LOAVersion int         `json:"loa_version,omitempty"`
 	LOA        *loaPayload `json:"loa,omitempty"`
 	Reason     string      `json:"reason,omitempty"`
+	// A supp's change (SuppPortDate or SuppRemoveNumbers) with the date asked for or the numbers
+	// removed (Numbers are then the group's numbers as the request stands after the change), and who
+	// asked for it.
+	Change   string     `json:"change,omitempty"`
+	PortDate *time.Time `json:"port_date,omitempty"`
+	Removed  []string   `json:"removed,omitempty"`
+	By       string     `json:"by,omitempty"`
 }
 
 // LOASubmission is one LOA version of a group for the carrier (the fields of
@@ -249,7 +258,7 @@ type CarrierSubmission struct {
 	IdempotencyKey string          `json:"idempotency_key"`
 	WorkflowID     string          `json:"workflow_id"`
 	Group          string          `json:"group"`
-	Kind           string          `json:"kind"` // SubmissionPortRequest or SubmissionCancel
+	Kind           string          `json:"kind"` // SubmissionPortRequest, SubmissionCancel or SubmissionSupp
 	Carrier        string          `json:"carrier"`
 	Numbers        []string        `json:"numbers"`
 	LOAVersion     int             `json:"loa_version,omitempty"` // 0: none
