@@ -20,6 +20,8 @@ type CSRCheckInput struct {
 	Numbers    []string    `json:"numbers"`
 	LOAVersion int         `json:"loa_version"` // the version the LOA would be sent as
 	LOA        porting.LOA `json:"loa"`
+	// OverrideCSR: the LOA is sent whatever the check finds; the audit row says so.
+	OverrideCSR bool `json:"override_csr,omitempty"`
 }
 
 // CSRCheckResult is the pre-check's outcome: how many of the numbers have a record, which LOA fields
@@ -107,7 +109,7 @@ func (a *Activities) CheckCSR(ctx context.Context, in CSRCheckInput) (CSRCheckRe
 		}
 		mismatches[rec.E164] = porting.CSRMismatches(in.LOA, rec)
 	}
-	check := store.CSRCheck{WorkflowID: in.WorkflowID, Group: in.Group, Carrier: in.Carrier, LOAVersion: in.LOAVersion,
+	check := store.CSRCheck{WorkflowID: in.WorkflowID, Group: in.Group, Carrier: in.Carrier, LOAVersion: in.LOAVersion, Override: in.OverrideCSR,
 		LOARef: in.LOA.DocumentRef + " " + in.LOA.SignedAt.UTC().Format(time.RFC3339Nano)}
 	var lists [][]string
 	for _, n := range in.Numbers {

@@ -124,6 +124,8 @@ type CSRCheck struct {
 	// Mismatched are porting.CSRFields names; MismatchedNumbers the numbers whose record differs.
 	Mismatched        []string `json:"mismatched"`
 	MismatchedNumbers []string `json:"mismatched_numbers"`
+	// Override: the customer asked for the LOA to be sent whatever the check finds (override_csr).
+	Override bool `json:"override_csr"`
 }
 
 // CSRCheckKey is the audit log's idempotency key of a pre-check: the workflow, group and LOA version,
@@ -131,7 +133,7 @@ type CSRCheck struct {
 // row while a corrected LOA checked under the same version adds its own.
 func CSRCheckKey(c CSRCheck) string {
 	h := sha256.New()
-	for _, part := range []string{c.LOARef, fmt.Sprint(c.Records), strings.Join(c.Mismatched, ","), strings.Join(c.MismatchedNumbers, ",")} {
+	for _, part := range []string{c.LOARef, fmt.Sprint(c.Records), strings.Join(c.Mismatched, ","), strings.Join(c.MismatchedNumbers, ","), fmt.Sprint(c.Override)} {
 		h.Write([]byte(part))
 		h.Write([]byte{0})
 	}

@@ -125,7 +125,13 @@ func TestRecordCSRCheckOncePerCheck(t *testing.T) {
 	var detail []byte
 	require.NoError(t, db.GetContext(ctx, &detail, `SELECT detail FROM audit_log WHERE idempotency_key = $1 AND action = 'csr_checked'`, store.CSRCheckKey(c)))
 	require.JSONEq(t, `{"group": "Acme Telecom/did", "carrier": "Acme Telecom", "loa_version": 2, "records": 2,
-		"mismatched": ["address"], "mismatched_numbers": ["+12125550101"]}`, string(detail), "no LOA reference, no value")
+		"mismatched": ["address"], "mismatched_numbers": ["+12125550101"], "override_csr": false}`, string(detail), "no LOA reference, no value")
+
+	// The same LOA sent again with override_csr: the audit says it was sent despite the mismatch.
+	overridden := c
+	overridden.Override = true
+	require.NoError(t, store.RecordCSRCheck(ctx, db, overridden))
+	require.NotEqual(t, store.CSRCheckKey(c), store.CSRCheckKey(overridden))
 
 	// The corrected LOA is checked under the same version (the stopped one was never sent): a row of its own.
 	corrected := c
@@ -134,6 +140,6 @@ func TestRecordCSRCheckOncePerCheck(t *testing.T) {
 	require.NotEqual(t, store.CSRCheckKey(c), store.CSRCheckKey(corrected))
 	require.NoError(t, db.GetContext(ctx, &detail, `SELECT detail FROM audit_log WHERE idempotency_key = $1`, store.CSRCheckKey(corrected)))
 	require.JSONEq(t, `{"group": "Acme Telecom/did", "carrier": "Acme Telecom", "loa_version": 2, "records": 2,
-		"mismatched": [], "mismatched_numbers": []}`, string(detail))
-	require.Equal(t, 2, count(t, db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'csr_checked'`, c.WorkflowID))
+		"mismatched": [], "mismatched_numbers": [], "override_csr": false}`, string(detail))
+	require.Equal(t, 3, count(t, db, `SELECT count(*) FROM audit_log WHERE workflow_id = $1 AND action = 'csr_checked'`, c.WorkflowID))
 }

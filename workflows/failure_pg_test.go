@@ -30,9 +30,18 @@ type pgPort struct {
 	req porting.PortInRequest
 }
 
+// newPGPort is a port of portInRequest whose LOA is sent Mon 23 Nov 10:00 and accepted Tue 24 Nov
+// 10:00 for Mon 7 Dec 09:00.
 func newPGPort(t *testing.T) *pgPort {
+	p := newPGPortOf(t, portInRequest())
+	p.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
+	p.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
+	return p
+}
+
+// newPGPortOf is a port of req on the real activities, nothing delivered yet.
+func newPGPortOf(t *testing.T, req porting.PortInRequest) *pgPort {
 	db := pgtest.New(t)
-	req := portInRequest()
 	ctx := context.Background()
 	_, err := store.AddInstance(ctx, db, store.Instance{ARN: req.InstanceARN})
 	require.NoError(t, err)
@@ -44,10 +53,7 @@ func newPGPort(t *testing.T) *pgPort {
 	Register(env)
 	env.RegisterActivity(&activities.Activities{DB: db})
 	runOldPaths(env)
-	p := &pgPort{t: t, db: db, env: env, req: req}
-	p.signal(ny(2026, 11, 23, 10, 0), porting.SignalSubmitLOA, loa(acmeDID))
-	p.signal(ny(2026, 11, 24, 10, 0), porting.SignalCarrierResponse, accept(acmeDID, ny(2026, 12, 7, 9, 0)))
-	return p
+	return &pgPort{t: t, db: db, env: env, req: req}
 }
 
 func (p *pgPort) at(when time.Time, fn func()) {

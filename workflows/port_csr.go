@@ -21,6 +21,7 @@ func (w *port) passesCSR(ctx workflow.Context, g *group, sub *loaSubmission, loa
 	var res activities.CSRCheckResult
 	err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("CSR pre-check of LOA v%d of %s", version, g.name)), acts.CheckCSR, activities.CSRCheckInput{
 		WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, Numbers: e164s(g.numbers), LOAVersion: version, LOA: loa,
+		OverrideCSR: sub.override,
 	}).Get(ctx, &res)
 	switch {
 	case err != nil:
