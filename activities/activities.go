@@ -132,6 +132,20 @@ type SubmitLOAInput struct {
 	Numbers    []string    `json:"numbers"`
 	Version    int         `json:"version"`
 	LOA        porting.LOA `json:"loa"`
+	// CheckCSR: compare the LOA with the losing carrier's customer service records first (the CSR
+	// pre-check, DESIGN §8); an LOA that does not match is not sent, unless OverrideCSR.
+	CheckCSR    bool `json:"check_csr,omitempty"`
+	OverrideCSR bool `json:"override_csr,omitempty"`
+}
+
+// LOASubmitted is what SubmitLOA did: the submission, or (with CheckCSR) the pre-check that kept
+// the LOA from the carrier.
+type LOASubmitted struct {
+	SubmissionID int64 `json:"submission_id,omitempty"`
+	// Sent: the port request is in the carrier outbox. False only when the CSR pre-check kept it back.
+	Sent bool `json:"sent"`
+	// CSR is the pre-check's outcome (with CheckCSR; nil when the version had been sent already).
+	CSR *CSRCheckResult `json:"csr,omitempty"`
 }
 
 // SubmissionReceipt identifies a carrier submission (outbox row).

@@ -26,9 +26,9 @@ func TestSubmitLOAKeepsNoSecretsAndIsIdempotent(t *testing.T) {
 		}
 	}
 
-	r1 := twice(t, f.db, func() (activities.SubmissionReceipt, error) { return f.a.SubmitLOA(ctx, submit(1)) })
+	r1 := twice(t, f.db, func() (activities.LOASubmitted, error) { return f.a.SubmitLOA(ctx, submit(1)) })
 	require.NotZero(t, r1.SubmissionID)
-	r2 := twice(t, f.db, func() (activities.SubmissionReceipt, error) { return f.a.SubmitLOA(ctx, submit(2)) })
+	r2 := twice(t, f.db, func() (activities.LOASubmitted, error) { return f.a.SubmitLOA(ctx, submit(2)) })
 	require.NotEqual(t, r1.SubmissionID, r2.SubmissionID, "a resubmission is a new submission")
 
 	var row struct {

@@ -77,13 +77,13 @@ type DetachResult struct {
 	PhoneNumberLimit int `json:"phone_number_limit"`
 }
 
-// CheckCSR compares an LOA with the customer service records the carrier gateway holds for the
+// checkCSR (SubmitLOA's pre-check) compares an LOA with the customer service records the carrier gateway holds for the
 // group's numbers (the default: the customer_service_records table ops and the simulator fill),
 // field by field (porting.CSRMismatches), and records the outcome in the audit log (csr_checked:
 // counts, field names and numbers, never a value), once per check (store.CSRCheckKey): an LOA the
 // check stops is not sent, so the corrected one is checked under the same version, and gets its own
 // outcome and audit row. Nothing here logs the LOA.
-func (a *Activities) CheckCSR(ctx context.Context, in CSRCheckInput) (CSRCheckResult, error) {
+func (a *Activities) checkCSR(ctx context.Context, in CSRCheckInput) (CSRCheckResult, error) {
 	switch {
 	case in.WorkflowID == "":
 		return CSRCheckResult{}, invalidInput("workflow_id", "is required")

@@ -302,3 +302,48 @@ func TestDetachInputChecks(t *testing.T) {
 	}
 	require.Zero(t, pgtest.Count(t, f.db, "audit_log", `action IN ('numbers_split', 'numbers_removed')`))
 }
+
+// SubmitLOA with the CSR pre-check: a mismatching LOA is neither recorded nor sent; the same LOA with
+// override_csr is, and the audit says so; a version already sent is returned as it is on a rerun,
+// even once the record changed; no record: sent as before the pre-check existed.
+func TestSubmitLOAWithTheCSRPreCheck(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	nums := numbers(2, acme)
+	in := f.record(t, "csr-submit", nums)
+	wf := in.WorkflowID
+	e := store.E164List(nums)
+	require.NoError(t, store.AddCustomerServiceRecord(ctx, f.db, store.CSRInput{Carrier: acme, E164: e[0], Name: "Pat Doe", Address: "12 Main St"}))
+	submit := activities.SubmitLOAInput{WorkflowID: wf, Group: acmeDID, Carrier: acme, NumberType: "did", Numbers: e, Version: 1, LOA: loa(), CheckCSR: true}
+
+	stopped := twice(t, f.db, func() (activities.LOASubmitted, error) { return f.a.SubmitLOA(ctx, submit) })
+	require.False(t, stopped.Sent)
+	require.Zero(t, stopped.SubmissionID)
+	require.Equal(t, &activities.CSRCheckResult{Records: 1, Mismatched: []string{porting.CSRFieldAddress}, MismatchedNumbers: e[:1]}, stopped.CSR)
+	require.Zero(t, pgtest.Count(t, f.db, "carrier_submissions", `workflow_id = $1`, wf), "nothing reached the carrier outbox")
+	require.Zero(t, pgtest.Count(t, f.db, "loa_versions", `workflow_id = $1`, wf))
+
+	submit.OverrideCSR = true
+	sent := twice(t, f.db, func() (activities.LOASubmitted, error) { return f.a.SubmitLOA(ctx, submit) })
+	require.True(t, sent.Sent)
+	require.NotZero(t, sent.SubmissionID)
+	require.Equal(t, []string{porting.CSRFieldAddress}, sent.CSR.Mismatched)
+	require.Equal(t, 1, pgtest.Count(t, f.db, "carrier_submissions", `workflow_id = $1 AND kind = 'port_request'`, wf))
+	require.Equal(t, 1, pgtest.Count(t, f.db, "audit_log", `workflow_id = $1 AND action = 'csr_checked' AND (detail->>'override_csr')::bool`, wf))
+
+	// A rerun of the sent version, after ops corrected the record: the same submission, unchecked.
+	require.NoError(t, store.AddCustomerServiceRecord(ctx, f.db, store.CSRInput{Carrier: acme, E164: e[0], Name: "Pat Doe", Address: "1 Main St, New York, NY"}))
+	submit.OverrideCSR = false
+	again, err := f.a.SubmitLOA(ctx, submit)
+	require.NoError(t, err)
+	require.Equal(t, sent, again)
+
+	// No record of the group's numbers: sent as before.
+	other := f.record(t, "csr-none", numbers(1, acme))
+	plain := activities.SubmitLOAInput{WorkflowID: other.WorkflowID, Group: acmeDID, Carrier: acme, NumberType: "did",
+		Numbers: store.E164List(other.Request.Numbers), Version: 1, LOA: loa(), CheckCSR: true}
+	res, err := f.a.SubmitLOA(ctx, plain)
+	require.NoError(t, err)
+	require.True(t, res.Sent)
+	require.Equal(t, 0, res.CSR.Records)
+}

@@ -33,7 +33,7 @@ func TestEveryActivityRunTwiceLeavesTheSameRows(t *testing.T) {
 	twiceErr(t, f.db, func() error {
 		return f.a.Notify(ctx, activities.Notification{WorkflowID: wf, Key: "loa-requested/" + group, Kind: "loa_requested", Recipient: "customer"})
 	})
-	twice(t, f.db, func() (activities.SubmissionReceipt, error) {
+	twice(t, f.db, func() (activities.LOASubmitted, error) {
 		return f.a.SubmitLOA(ctx, activities.SubmitLOAInput{WorkflowID: wf, Group: group, Carrier: "Acme Telecom", NumberType: "did",
 			Numbers: []string{nums[0].E164, nums[1].E164, nums[2].E164}, Version: 1, LOA: loa()})
 	})

@@ -130,6 +130,29 @@ func TestRecordHistories(t *testing.T) {
 		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: porting.IntlGroup, Accepted: true}, porting.StateCancelRequested, false, nil},
 	)
 
+	// Number-level porting (workflows versionNumberLevel): a split order, a supp answered with the
+	// carrier's own date, a removed number; an LOA kept back by the CSR pre-check, then overridden.
+	splitPort := portIn("replay-9", "+14155550150", "+14155550151", "+14155550152")
+	partial := porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(10 * 24 * time.Hour),
+		Numbers: []porting.NumberAnswer{{E164: "+14155550152", ReasonCode: "ADDRESS_MISMATCH", Reason: "differs for this line"}}}
+	r.record("portin-split-supp-remove", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-9"), splitPort,
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, partial, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalRequestPortDate, porting.RequestPortDate{Group: g, PortDate: *soon(14 * 24 * time.Hour), By: "ada"}, porting.StateLOARejected, false, nil},
+		step{porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{"+14155550151"}, Reason: "kept", By: "ada"}, porting.StateLOARejected, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(8 * time.Second)}, porting.StateLOARejected, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(g + "#2"), porting.StateLOARejected, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g + "#2", Accepted: true, PortDate: soon(6 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
+	)
+	require.NoError(t, store.AddCustomerServiceRecord(ctx, db, store.CSRInput{Carrier: "Acme Telecom", E164: "+14155550153", Name: "Ada", Address: "2 Other St"}))
+	override := loaFor(g)
+	override.OverrideCSR = true
+	r.record("portin-csr-mismatch-override", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-10"), portIn("replay-10", "+14155550153"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, true, nil},
+		step{porting.SignalSubmitLOA, override, porting.StateLOARejected, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
+	)
+
 	out := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
 	_, err := store.AddInstance(ctx, db, store.Instance{ARN: out, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
 	require.NoError(t, err)
@@ -148,6 +171,15 @@ func TestRecordHistories(t *testing.T) {
 		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(time.Hour), outNumber3), porting.StateAwaitingWinningCarrier, false, nil},
 		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false, nil},
 		step{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false, nil},
+	)
+	kept, leaving := "+12125550190", "+12125550191"
+	for _, n := range []string{kept, leaving} {
+		require.NoError(t, store.ClaimNumber(ctx, db, out, n, "did", ""))
+	}
+	r.record("portout-remove-then-release", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-3"),
+		portOutRequest("replay-out-3", out, kept, leaving),
+		step{porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{kept}, Reason: "customer keeps it", By: "support"}, porting.StateAwaitingWinningCarrier, false, nil},
+		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(6*time.Second), leaving), porting.StateAwaitingWinningCarrier, false, nil},
 	)
 }
 

@@ -78,8 +78,7 @@ type SubmissionPayload struct {
 	By       string     `json:"by,omitempty"`
 }
 
-// LOASubmission is one LOA version of a group for the carrier (the fields of
-// activities.SubmitLOAInput, in its order).
+// LOASubmission is one LOA version of a group for the carrier.
 type LOASubmission struct {
 	WorkflowID string
 	Group      string
@@ -149,6 +148,18 @@ func SubmitLOA(ctx context.Context, db *sqlx.DB, salt []byte, in LOASubmission) 
 		return 0, err
 	}
 	return submissionID, nil
+}
+
+// SubmittedLOA reports whether LOA version of the group is already in the carrier outbox, and its
+// submission's ID (SubmitLOA's rerun of a version it sent returns it without checking the CSR again).
+func SubmittedLOA(ctx context.Context, db *sqlx.DB, workflowID, group string, version int) (int64, bool, error) {
+	var id int64
+	err := db.GetContext(ctx, &id, `SELECT id FROM carrier_submissions WHERE idempotency_key = $1`,
+		StepKey(workflowID, group, strconv.Itoa(version)))
+	if isNoRows(err) {
+		return 0, false, nil
+	}
+	return id, err == nil, err
 }
 
 // CarrierCancel asks the carrier to cancel a group's submitted port (the fields of

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -149,4 +150,26 @@ func RecordCSRCheck(ctx context.Context, db *sqlx.DB, c CSRCheck) error {
 		c.MismatchedNumbers = []string{}
 	}
 	return Audit(ctx, db, CSRCheckKey(c), c.WorkflowID, "csr_checked", c)
+}
+
+// LastCSRCheck is the latest pre-check recorded for an LOA version of a group, or nil: what a rerun
+// of the submission of a version already sent reports as its check.
+func LastCSRCheck(ctx context.Context, db *sqlx.DB, workflowID, group string, version int) (*CSRCheck, error) {
+	var detail []byte
+	err := db.GetContext(ctx, &detail, `
+		SELECT detail FROM audit_log
+		WHERE workflow_id = $1 AND action = 'csr_checked' AND detail->>'group' = $2 AND (detail->>'loa_version')::int = $3
+		ORDER BY id DESC LIMIT 1`, workflowID, group, version)
+	if isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c CSRCheck
+	if err := json.Unmarshal(detail, &c); err != nil {
+		return nil, err
+	}
+	c.WorkflowID = workflowID
+	return &c, nil
 }

@@ -495,7 +495,8 @@ func TestCSRMismatchIsNotSentAndOverrideSendsIt(t *testing.T) {
 	submits := h.callsOf("SubmitLOA")
 	require.Len(t, submits, 1) // only the override reached the carrier
 	requireAt(t, ny(2026, 11, 24, 10, 0), submits[0])
-	require.Len(t, h.callsOf("CheckCSR"), 2)
+	require.Len(t, h.callsOf("SubmitLOA kept back"), 1)
+	require.True(t, submits[0].input.(activities.SubmitLOAInput).OverrideCSR)
 	require.Equal(t, porting.StateCompleted, res.State)
 }
 

@@ -10,23 +10,17 @@ import (
 	"github.com/contactcenter/numberporting/porting"
 )
 
-// passesCSR is the CSR pre-check (DESIGN §8) of an LOA about to be sent as the group's next version:
-// it is compared with the losing carrier's customer service records of the group's numbers. No
-// record, a match, or the customer's override: it goes to the carrier. A mismatch is not sent: the
-// group goes to loa_rejected with CSR_MISMATCH and the customer is told which fields differ (their
-// names only: never a value, never a PIN). A check that cannot run lets the LOA through: the carrier
-// checks it anyway, and a pre-check must not stop a port.
-func (w *port) passesCSR(ctx workflow.Context, g *group, sub *loaSubmission, loa porting.LOA) bool {
-	version := g.loaVersion + 1
-	var res activities.CSRCheckResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("CSR pre-check of LOA v%d of %s", version, g.name)), acts.CheckCSR, activities.CSRCheckInput{
-		WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, Numbers: e164s(g.numbers), LOAVersion: version, LOA: loa,
-		OverrideCSR: sub.override,
-	}).Get(ctx, &res)
+// passedCSR reads the CSR pre-check (DESIGN §8) that SubmitLOA ran on the LOA it was asked to send
+// as the group's next version: it was compared with the losing carrier's customer service records
+// of the group's numbers. No record, a match, or the customer's override: it went to the carrier. A
+// mismatch was not sent: the group goes to loa_rejected with CSR_MISMATCH and the customer is told
+// which fields differ (their names only: never a value, never a PIN).
+func (w *port) passedCSR(ctx workflow.Context, g *group, sub *loaSubmission, version int, sent activities.LOASubmitted) bool {
+	res := activities.CSRCheckResult{}
+	if sent.CSR != nil {
+		res = *sent.CSR
+	}
 	switch {
-	case err != nil:
-		w.note(ctx, g.state, fmt.Sprintf("%s: the CSR pre-check could not run (%v); LOA v%d is sent unchecked", g.name, plainError(err), version))
-		return true
 	case res.Records == 0:
 		return true
 	case len(res.Mismatched) == 0:
@@ -34,7 +28,7 @@ func (w *port) passesCSR(ctx workflow.Context, g *group, sub *loaSubmission, loa
 		return true
 	}
 	fields := strings.Join(res.Mismatched, ", ")
-	if sub.override {
+	if sent.Sent {
 		w.note(ctx, g.state, fmt.Sprintf("%s: LOA v%d does not match %s's customer service record (%s); sent anyway: override_csr", g.name, version, g.carrier, fields))
 		return true
 	}

@@ -201,22 +201,30 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 		if w.v >= versionFailurePaths {
 			g.pendingLOA = nil
 		}
-		if w.v >= versionNumberLevel && !w.passesCSR(ctx, g, sub, loa) {
-			continue // kept from the carrier: the group is loa_rejected, or the next LOA is checked
+		checked := w.v >= versionNumberLevel
+		version, summary := g.loaVersion+1, fmt.Sprintf("submit LOA v%d of %s", g.loaVersion+1, g.name)
+		if checked {
+			summary = fmt.Sprintf("CSR pre-check and submit LOA v%d of %s", version, g.name)
+		} else {
+			g.loaVersion = version // before number-level the version counted from the attempt, not the sending
 		}
-		g.loaVersion++
-		err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("submit LOA v%d of %s", g.loaVersion, g.name)), acts.SubmitLOA,
+		var res activities.LOASubmitted
+		err := workflow.ExecuteActivity(withDBActivity(ctx, summary), acts.SubmitLOA,
 			activities.SubmitLOAInput{
 				WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, NumberType: g.numberType,
-				Numbers: e164s(g.numbers), Version: g.loaVersion, LOA: loa,
-			}).Get(ctx, nil)
+				Numbers: e164s(g.numbers), Version: version, LOA: loa, CheckCSR: checked, OverrideCSR: sub.override,
+			}).Get(ctx, &res)
 		if w.v < versionFailurePaths {
 			g.pendingLOA = nil
 		}
 		if err != nil {
-			sub.finish(fmt.Sprintf("group %s: LOA v%d could not be submitted: %v", g.name, g.loaVersion, plainError(err)))
+			sub.finish(fmt.Sprintf("group %s: LOA v%d could not be submitted: %v", g.name, version, plainError(err)))
 			return plainError(err)
 		}
+		if checked && !w.passedCSR(ctx, g, sub, version, res) {
+			continue // kept from the carrier: the group is loa_rejected, or the next LOA is tried
+		}
+		g.loaVersion = version
 		g.submitted = true
 		g.submittedAt = workflow.Now(ctx)
 		g.chase = chase{}

@@ -71,8 +71,8 @@ type harness struct {
 	carrierCancel []call // SubmitCarrierCancel calls that added a row
 	suppRows      []call // SubmitSupp calls that added a row (keyed as the carrier outbox keys them)
 
-	// csr holds the losing carriers' customer service records by number; CheckCSR compares an LOA
-	// with them by the product's own rule (porting.CSRMismatches).
+	// csr holds the losing carriers' customer service records by number; SubmitLOA's pre-check
+	// compares an LOA with them by the product's own rule (porting.CSRMismatches).
 	csr map[string]porting.CustomerServiceRecord
 	// instance is what this port has on the instance, as ProvisionNumbers, ReleaseNumbers and the
 	// detaching activities leave it (a detached number is released only if it was there).
@@ -107,9 +107,18 @@ func newHarness(t *testing.T, start time.Time) *harness {
 			return out, nil
 		})
 	env.OnActivity(acts.SubmitLOA, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.SubmitLOAInput) (activities.SubmissionReceipt, error) {
+		func(_ context.Context, in activities.SubmitLOAInput) (activities.LOASubmitted, error) {
+			out := activities.LOASubmitted{SubmissionID: int64(in.Version), Sent: true}
+			if in.CheckCSR {
+				csr := h.checkCSR(in)
+				out.CSR = &csr
+				if len(csr.Mismatched) > 0 && !in.OverrideCSR {
+					h.record("SubmitLOA kept back", in) // the CSR pre-check: nothing reaches the carrier
+					return activities.LOASubmitted{CSR: &csr}, nil
+				}
+			}
 			h.record("SubmitLOA", in)
-			return activities.SubmissionReceipt{SubmissionID: int64(in.Version)}, nil
+			return out, nil
 		})
 	env.OnActivity(acts.SubmitCarrierCancel, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.CarrierCancelInput) (activities.SubmissionReceipt, error) {
@@ -166,27 +175,6 @@ func newHarness(t *testing.T, start time.Time) *harness {
 			h.record("ReleaseNumbers", in)
 			h.detach(in.Numbers)
 			return nil
-		})
-	env.OnActivity(acts.CheckCSR, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in activities.CSRCheckInput) (activities.CSRCheckResult, error) {
-			h.record("CheckCSR", in)
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			var res activities.CSRCheckResult
-			var lists [][]string
-			for _, n := range in.Numbers {
-				rec, ok := h.csr[n]
-				if !ok || !porting.SameCarrier(rec.Carrier, in.Carrier) {
-					continue
-				}
-				res.Records++
-				if m := porting.CSRMismatches(in.LOA, rec); len(m) > 0 {
-					lists = append(lists, m)
-					res.MismatchedNumbers = append(res.MismatchedNumbers, n)
-				}
-			}
-			res.Mismatched = porting.MergeCSRFields(lists...)
-			return res, nil
 		})
 	env.OnActivity(acts.SubmitSupp, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SuppInput) (activities.SubmissionReceipt, error) {
@@ -273,6 +261,28 @@ func (h *harness) notificationsTo(kind, recipient string) []call {
 		}
 	}
 	return out
+}
+
+// checkCSR is the CSR pre-check as SubmitLOA runs it: the records of the group's numbers held by its
+// carrier, compared with the LOA by the product's own rule (porting.CSRMismatches).
+func (h *harness) checkCSR(in activities.SubmitLOAInput) activities.CSRCheckResult {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var res activities.CSRCheckResult
+	var lists [][]string
+	for _, n := range in.Numbers {
+		rec, ok := h.csr[n]
+		if !ok || !porting.SameCarrier(rec.Carrier, in.Carrier) {
+			continue
+		}
+		res.Records++
+		if m := porting.CSRMismatches(in.LOA, rec); len(m) > 0 {
+			lists = append(lists, m)
+			res.MismatchedNumbers = append(res.MismatchedNumbers, n)
+		}
+	}
+	res.Mismatched = porting.MergeCSRFields(lists...)
+	return res
 }
 
 // detach takes numbers off the simulated instance and says how many were on it.

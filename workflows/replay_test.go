@@ -18,15 +18,16 @@ import (
 // TestRecordHistories) against today's workflow code: a change that alters the commands of a
 // running port fails here instead of in production.
 func TestReplayRecordedHistories(t *testing.T) {
-	// testdata/v0: recorded before versionFailurePaths (ports that were running when it shipped);
-	// testdata: recorded with the current version.
-	files, err := filepath.Glob(filepath.Join("testdata", "*.json"))
-	require.NoError(t, err)
-	v0, err := filepath.Glob(filepath.Join("testdata", "v0", "*.json"))
-	require.NoError(t, err)
-	require.NotEmpty(t, files, "no recorded histories in workflows/testdata")
-	require.NotEmpty(t, v0, "no recorded histories in workflows/testdata/v0")
-	for _, f := range append(files, v0...) {
+	// testdata/v0: recorded before versionFailurePaths, testdata/v1 before versionNumberLevel (the
+	// ports that were running when each shipped); testdata: recorded with the current version.
+	var all []string
+	for _, dir := range []string{"", "v0", "v1"} {
+		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files, "no recorded histories in workflows/testdata/%s", dir)
+		all = append(all, files...)
+	}
+	for _, f := range all {
 		name := strings.TrimSuffix(strings.TrimPrefix(f, "testdata"+string(filepath.Separator)), ".json")
 		t.Run(name, func(t *testing.T) {
 			replayer := worker.NewWorkflowReplayer()
