@@ -35,6 +35,11 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 		return stats
 	}
 	g := findGroup(st, sub.Group)
+	if sub.Kind == store.SubmissionSupp && g != nil && g.State == porting.StateCancelRequested && g.RequestedPortDate != nil {
+		// The carrier answers the cancellation first: an answer now would be taken as the cancellation's
+		// (a reschedule), and the date asked for still awaits its answer if the cancellation is refused.
+		return Stats{Waiting: 1}
+	}
 	answer, note := CarrierAnswer(s.Config, sub, g, st, s.now())
 	if answer == nil {
 		s.Log.Info("carrier submission needs no answer: consumed", "workflow", sub.WorkflowID, "group", sub.Group,
@@ -43,6 +48,10 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 	}
 	attrs := []any{"group", sub.Group, "loa_version", sub.LOAVersion}
 	switch {
+	case sub.Kind == store.SubmissionSupp && answer.Accepted:
+		attrs = append(attrs, "answer", "port date change accepted", "port_date", answer.PortDate.Format(time.RFC3339))
+	case sub.Kind == store.SubmissionSupp:
+		attrs = append(attrs, "answer", "port date change refused", "reason_code", answer.ReasonCode)
 	case sub.Kind == store.SubmissionCancel:
 		attrs = append(attrs, "answer", "cancellation confirmed")
 	case answer.Accepted:
@@ -61,7 +70,9 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 // reason when the port no longer waits for one: a port request is answered only while its group
 // awaits the carrier with that LOA version (rejected while version <= RejectFirst, else accepted
 // with a port date PortIn ahead, in the port's time zone); a cancellation is confirmed only while
-// the group waits for that confirmation (cancel_requested).
+// the group waits for that confirmation (cancel_requested); a supp asking for another port date is
+// answered only while the group still shows that date requested (accepted with it, or refused with
+// RefuseSupps), and a supp removing numbers needs no answer (the carrier is only told).
 func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status, now time.Time) (*porting.CarrierResponse, string) {
 	if g == nil {
 		return nil, fmt.Sprintf("%s has no group %q", sub.WorkflowID, sub.Group)
@@ -85,13 +96,52 @@ func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStat
 		}
 		date := portTime(now, cfg.PortIn, st.TimeZone)
 		return &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date}, ""
+	case store.SubmissionSupp:
+		return suppAnswer(cfg, sub, g, st)
 	}
 	return nil, fmt.Sprintf("unknown submission kind %q", sub.Kind)
 }
 
+// SuppRefusal is the carrier's refusal of another port date (RefuseSupps).
+const SuppRefusal = "the carrier cannot move the date"
+
+// suppAnswer is CarrierAnswer for a supp.
+func suppAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status) (*porting.CarrierResponse, string) {
+	var p store.SubmissionPayload
+	if err := json.Unmarshal(sub.Payload, &p); err != nil {
+		return nil, fmt.Sprintf("unreadable supp payload: %v", err)
+	}
+	switch p.Change {
+	case store.SuppRemoveNumbers:
+		return nil, fmt.Sprintf("the carrier is only told of the removal of %s", strings.Join(p.Removed, ", "))
+	case store.SuppPortDate:
+	default:
+		return nil, fmt.Sprintf("unknown supp change %q", p.Change)
+	}
+	if p.PortDate == nil {
+		return nil, "a port date supp without a port date"
+	}
+	asked := p.PortDate.Format(time.RFC3339)
+	switch {
+	case g.RequestedPortDate == nil:
+		return nil, fmt.Sprintf("group is %s and awaits no answer to a port date change (asked for %s)", g.State, asked)
+	case !g.RequestedPortDate.Equal(*p.PortDate):
+		return nil, fmt.Sprintf("the group now asks for %s, not %s", g.RequestedPortDate.Format(time.RFC3339), asked)
+	}
+	if cfg.RefuseSupps {
+		return &porting.CarrierResponse{Group: sub.Group, Accepted: false, ReasonCode: string(porting.ReasonOther), Reason: SuppRefusal}, ""
+	}
+	date := inZone(*p.PortDate, st.TimeZone) // the date asked for, as asked
+	return &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date}, ""
+}
+
 // portTime is now+ahead, to the second, in the port's time zone (so the JSON carries its offset).
 func portTime(now time.Time, ahead time.Duration, tz string) time.Time {
-	t := now.Add(ahead).Truncate(time.Second)
+	return inZone(now.Add(ahead).Truncate(time.Second), tz)
+}
+
+// inZone is t in the time zone tz (UTC when tz is empty or unknown).
+func inZone(t time.Time, tz string) time.Time {
 	if tz != "" {
 		if loc, err := time.LoadLocation(tz); err == nil {
 			return t.In(loc)

@@ -39,6 +39,9 @@ type Config struct {
 	RejectFirst int
 	// RejectReasonCode and RejectReason are the carrier's rejection.
 	RejectReasonCode, RejectReason string
+	// RefuseSupps: the carrier refuses every other port date asked for (a supp), which leaves the
+	// old date; else it accepts the date asked for, AcceptAfter after the supp.
+	RefuseSupps bool
 	// PortIn: how far ahead of the answer the port date (and a port-out's release time) is.
 	PortIn time.Duration
 
@@ -182,7 +185,7 @@ func (s *Simulator) now() time.Time {
 
 // Run runs a pass every poll until ctx ends.
 func (s *Simulator) Run(ctx context.Context, poll time.Duration) error {
-	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst,
+	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst, "refuse_supps", s.Config.RefuseSupps,
 		"port_in", s.Config.PortIn, "portability_after", s.Config.PortabilityAfter, "cost", costString(s.Config.Cost),
 		"submit_loas", s.Config.SubmitLOAs, "approve_costs", s.Config.ApproveCosts, "port_outs", s.Config.PortOuts,
 		"mismatch_first", s.Config.MismatchFirst, "poll", poll)

@@ -82,11 +82,20 @@ func newSim(t *testing.T, cfg Config, ft *fakeTemporal) (*Simulator, *sqlx.DB) {
 // submission puts a carrier-outbox row created age ago and returns its ID.
 func submission(t *testing.T, db *sqlx.DB, wf, group, kind string, version int, age time.Duration) int64 {
 	t.Helper()
+	return submissionWith(t, db, store.SubmissionPayload{WorkflowID: wf, Group: group, Kind: kind, Numbers: []string{"+14155550100"}}, version, age)
+}
+
+// submissionWith puts a carrier-outbox row with payload p (its workflow, group, kind and numbers
+// are the row's) created age ago and returns its ID.
+func submissionWith(t *testing.T, db *sqlx.DB, p store.SubmissionPayload, version int, age time.Duration) int64 {
+	t.Helper()
+	body, err := json.Marshal(p)
+	require.NoError(t, err)
 	var id int64
 	require.NoError(t, db.GetContext(ctx, &id, `
 		INSERT INTO carrier_submissions (idempotency_key, workflow_id, "group", kind, carrier, numbers, loa_version, payload, created_at)
-		VALUES ($1, $2, $3, $4, 'Acme Telecom', $5, $6, '{}', now() - make_interval(secs => $7)) RETURNING id`,
-		wf+"/"+group+"/"+kind+"/"+time.Now().String(), wf, group, kind, pq.Array([]string{"+14155550100"}), version, age.Seconds()), "")
+		VALUES ($1, $2, $3, $4, 'Acme Telecom', $5, $6, $7, now() - make_interval(secs => $8)) RETURNING id`,
+		p.WorkflowID+"/"+p.Group+"/"+p.Kind+"/"+time.Now().String(), p.WorkflowID, p.Group, p.Kind, pq.Array(p.Numbers), version, body, age.Seconds()), "")
 	return id
 }
 
@@ -393,4 +402,114 @@ func TestStepWaitsForTheCustomer(t *testing.T) {
 	_, err = sim.Step(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 2, ft.queries)
+}
+
+func TestCarrierAnswerSupps(t *testing.T) {
+	cfg := testConfig()
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	asked := time.Date(2026, 11, 27, 15, 0, 0, 0, time.UTC)
+	st := porting.Status{TimeZone: "America/New_York"}
+	supp := func(p store.SubmissionPayload) store.CarrierSubmission {
+		p.WorkflowID, p.Group, p.Kind = "port-in-X", "Acme Telecom/did", store.SubmissionSupp
+		b, err := json.Marshal(p)
+		require.NoError(t, err)
+		return store.CarrierSubmission{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: store.SubmissionSupp, LOAVersion: 2, Payload: b}
+	}
+	scheduled := func(requested *time.Time) *porting.GroupStatus {
+		g := group("Acme Telecom/did", porting.StateScheduled, 2)
+		g.RequestedPortDate = requested
+		return &g
+	}
+	dateSupp := supp(store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &asked, By: "Pat Doe"})
+
+	r, why := CarrierAnswer(cfg, dateSupp, scheduled(&asked), st, now)
+	require.NotNil(t, r, why)
+	assert.True(t, r.Accepted)
+	assert.True(t, r.PortDate.Equal(asked))
+	assert.Equal(t, "2026-11-27T10:00:00-05:00", r.PortDate.Format(time.RFC3339), "the date asked for, in the port's time zone")
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	refusing := cfg
+	refusing.RefuseSupps = true
+	r, _ = CarrierAnswer(refusing, dateSupp, scheduled(&asked), st, now)
+	require.NotNil(t, r)
+	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", ReasonCode: "OTHER", Reason: "the carrier cannot move the date"}, *r)
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	other := asked.Add(24 * time.Hour)
+	for _, tc := range []struct {
+		name string
+		sub  store.CarrierSubmission
+		g    *porting.GroupStatus
+		why  string
+	}{
+		{"answered already", dateSupp, scheduled(nil), "awaits no answer to a port date change"},
+		{"another date asked since", dateSupp, scheduled(&other), "now asks for 2026-11-28T15:00:00Z, not 2026-11-27T15:00:00Z"},
+		{"group gone", dateSupp, nil, "has no group"},
+		{"removal", supp(store.SubmissionPayload{Change: store.SuppRemoveNumbers, Removed: []string{"+14155550101"}}), scheduled(nil), "only told of the removal of +14155550101"},
+		{"removal while a date is asked", supp(store.SubmissionPayload{Change: store.SuppRemoveNumbers, Removed: []string{"+14155550101"}}), scheduled(&asked), "only told"},
+		{"unknown change", supp(store.SubmissionPayload{Change: "carrier"}), scheduled(&asked), `unknown supp change "carrier"`},
+	} {
+		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, now)
+		assert.Nil(t, r, tc.name)
+		assert.Contains(t, why, tc.why, tc.name)
+	}
+}
+
+func TestStepAnswersSupps(t *testing.T) {
+	t.Parallel()
+	asked := time.Now().Add(72 * time.Hour).Truncate(time.Second)
+	earlier := asked.Add(-24 * time.Hour)
+	scheduled := func(requested *time.Time) porting.GroupStatus {
+		g := group("Acme Telecom/did", porting.StateScheduled, 2)
+		g.RequestedPortDate = requested
+		return g
+	}
+	cancelling := scheduled(&asked)
+	cancelling.State = porting.StateCancelRequested
+	ft := &fakeTemporal{statuses: map[string]porting.Status{
+		"port-in-A": {Kind: porting.KindPortIn, State: porting.StateScheduled, TimeZone: "America/New_York", Groups: []porting.GroupStatus{scheduled(&asked)}},
+		"port-in-B": {Kind: porting.KindPortIn, State: porting.StateScheduled, Groups: []porting.GroupStatus{scheduled(nil)}},
+		"port-in-C": {Kind: porting.KindPortIn, State: porting.StateCancelRequested, Groups: []porting.GroupStatus{cancelling}},
+		"port-in-D": {Kind: porting.KindPortIn, State: porting.StateScheduled, Groups: []porting.GroupStatus{scheduled(&asked)}},
+	}}
+	sim, db := newSim(t, testConfig(), ft)
+	supp := func(wf string, p store.SubmissionPayload, age time.Duration) int64 {
+		p.WorkflowID, p.Group, p.Kind, p.Numbers = wf, "Acme Telecom/did", store.SubmissionSupp, []string{"+14155550100"}
+		return submissionWith(t, db, p, 2, age)
+	}
+	due := supp("port-in-A", store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &asked, By: "Pat Doe"}, 2*time.Minute)
+	notDue := supp("port-in-D", store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &asked, By: "Pat Doe"}, 10*time.Second)
+	stale := supp("port-in-B", store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &earlier, By: "Pat Doe"}, 2*time.Minute)
+	cancelled := supp("port-in-C", store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &asked, By: "Pat Doe"}, 2*time.Minute)
+	removal := supp("port-in-A", store.SubmissionPayload{Change: store.SuppRemoveNumbers, Removed: []string{"+14155550101"}, By: "Pat Doe"}, 2*time.Minute)
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 1, Stale: 2, Waiting: 2}, st)
+	require.Len(t, ft.updates(), 1, "only the due supp whose date the group still asks for is answered")
+	u := ft.updates()[0]
+	assert.Equal(t, "port-in-A", u.workflow)
+	assert.Equal(t, porting.SignalCarrierResponse, u.name)
+	r := u.arg.(porting.CarrierResponse)
+	assert.True(t, r.Accepted)
+	assert.True(t, r.PortDate.Equal(asked), "accepted with the date asked for")
+	assert.Empty(t, r.Numbers)
+	for id, want := range map[int64]bool{due: true, notDue: false, stale: true, removal: true, cancelled: false} {
+		assert.Equal(t, want, consumed(t, db, "carrier_submissions", id), "submission %d", id)
+	}
+
+	// The cancellation was refused: the group is scheduled again and still asks for the date.
+	ft.mu.Lock()
+	ft.statuses["port-in-C"] = porting.Status{Kind: porting.KindPortIn, State: porting.StateScheduled, Groups: []porting.GroupStatus{scheduled(&asked)}}
+	ft.mu.Unlock()
+	sim.Config.RefuseSupps = true
+	st, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 1, Waiting: 1}, st)
+	require.Len(t, ft.updates(), 2)
+	u = ft.updates()[1]
+	assert.Equal(t, "port-in-C", u.workflow)
+	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", ReasonCode: "OTHER", Reason: "the carrier cannot move the date"}, u.arg)
+	assert.True(t, consumed(t, db, "carrier_submissions", cancelled))
 }
