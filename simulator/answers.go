@@ -59,6 +59,9 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 	default:
 		attrs = append(attrs, "answer", "rejected", "reason_code", answer.ReasonCode)
 	}
+	for _, n := range answer.Rejected() {
+		attrs = append(attrs, "rejected_number", n.E164+" "+n.ReasonCode)
+	}
 	stats, done := s.update(ctx, sub.WorkflowID, porting.SignalCarrierResponse, "carrier-response", *answer, attrs...)
 	if done {
 		stats = stats.add(s.consumeSubmission(ctx, sub.ID))
@@ -69,7 +72,9 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 // CarrierAnswer is the carrier's answer to a submission given the port's status, or nil with the
 // reason when the port no longer waits for one: a port request is answered only while its group
 // awaits the carrier with that LOA version (rejected while version <= RejectFirst, else accepted
-// with a port date PortIn ahead, in the port's time zone); a cancellation is confirmed only while
+// with a port date PortIn ahead, in the port's time zone; with RejectNumberFirst, the first
+// acceptance of a group of two numbers or more rejects its last number alone, which the workflow
+// splits off); a cancellation is confirmed only while
 // the group waits for that confirmation (cancel_requested); a supp asking for another port date is
 // answered only while the group still shows that date requested (accepted with it, or refused with
 // RefuseSupps), and a supp removing numbers needs no answer (the carrier is only told).
@@ -95,11 +100,58 @@ func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStat
 				Reason: fmt.Sprintf("%s (LOA v%d)", cfg.RejectReason, sub.LOAVersion)}, ""
 		}
 		date := portTime(now, cfg.PortIn, st.TimeZone)
-		return &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date}, ""
+		answer := &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date}
+		numbers := currentNumbers(sub, st)
+		if cfg.RejectNumberFirst && len(numbers) >= 2 && porting.BaseGroupName(g.Group) == g.Group && !splitBefore(st, g.Group) {
+			answer.Numbers = append(answer.Numbers, porting.NumberAnswer{E164: numbers[len(numbers)-1],
+				ReasonCode: NumberRejectionCode, Reason: NumberRejection})
+		}
+		return answer, ""
 	case store.SubmissionSupp:
 		return suppAnswer(cfg, sub, g, st)
 	}
 	return nil, fmt.Sprintf("unknown submission kind %q", sub.Kind)
+}
+
+// NumberRejectionCode and NumberRejection are the carrier's rejection of a group's last number alone
+// (RejectNumberFirst).
+const (
+	NumberRejectionCode = string(porting.ReasonAddressMismatch)
+	NumberRejection     = "the service address differs for this line"
+)
+
+// currentNumbers are the numbers of the submission that are still in its group by the port's status
+// (a number removed or split off since is not answered for: the workflow would refuse the answer),
+// in the submission's order; all of them when the status lists no number of the group.
+func currentNumbers(sub store.CarrierSubmission, st porting.Status) []string {
+	in := map[string]bool{}
+	listed := false
+	for _, n := range st.Numbers {
+		if n.Group == sub.Group {
+			listed = true
+			in[n.E164] = !n.State.IsEnd()
+		}
+	}
+	if !listed {
+		return sub.Numbers
+	}
+	var out []string
+	for _, n := range sub.Numbers {
+		if in[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// splitBefore reports whether a group was split before (a group named after it, "<group>#<n>").
+func splitBefore(st porting.Status, group string) bool {
+	for _, g := range st.Groups {
+		if g.Group != group && (g.SplitFrom == group || porting.BaseGroupName(g.Group) == group) {
+			return true
+		}
+	}
+	return false
 }
 
 // SuppRefusal is the carrier's refusal of another port date (RefuseSupps).

@@ -39,6 +39,10 @@ type Config struct {
 	RejectFirst int
 	// RejectReasonCode and RejectReason are the carrier's rejection.
 	RejectReasonCode, RejectReason string
+	// RejectNumberFirst: when the carrier accepts a group of two numbers or more that is not itself a
+	// split and was never split, it rejects the group's last number alone (NumberRejectionCode): the
+	// workflow splits it off as "<group>#2", which needs its own LOA and is then accepted whole.
+	RejectNumberFirst bool
 	// RefuseSupps: the carrier refuses every other port date asked for (a supp), which leaves the
 	// old date; else it accepts the date asked for, AcceptAfter after the supp.
 	RefuseSupps bool
@@ -185,7 +189,8 @@ func (s *Simulator) now() time.Time {
 
 // Run runs a pass every poll until ctx ends.
 func (s *Simulator) Run(ctx context.Context, poll time.Duration) error {
-	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst, "refuse_supps", s.Config.RefuseSupps,
+	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst, "reject_number_first", s.Config.RejectNumberFirst,
+		"refuse_supps", s.Config.RefuseSupps,
 		"port_in", s.Config.PortIn, "portability_after", s.Config.PortabilityAfter, "cost", costString(s.Config.Cost),
 		"submit_loas", s.Config.SubmitLOAs, "approve_costs", s.Config.ApproveCosts, "port_outs", s.Config.PortOuts,
 		"mismatch_first", s.Config.MismatchFirst, "poll", poll)

@@ -513,3 +513,69 @@ func TestStepAnswersSupps(t *testing.T) {
 	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", ReasonCode: "OTHER", Reason: "the carrier cannot move the date"}, u.arg)
 	assert.True(t, consumed(t, db, "carrier_submissions", cancelled))
 }
+
+func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
+	cfg := testConfig()
+	cfg.RejectNumberFirst = true
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	numbers := []string{"+14155550100", "+14155550101", "+14155550102"}
+	sub := func(group string, numbers ...string) store.CarrierSubmission {
+		return store.CarrierSubmission{WorkflowID: "port-in-X", Group: group, Kind: store.SubmissionPortRequest, LOAVersion: 2, Numbers: numbers}
+	}
+	// status: the groups; the numbers in the first group, but the third in the second group if any.
+	status := func(groups ...porting.GroupStatus) porting.Status {
+		st := porting.Status{TimeZone: "America/New_York", Groups: groups}
+		for i, n := range numbers {
+			g := groups[0]
+			if i == 2 && len(groups) > 1 {
+				g = groups[1]
+			}
+			st.Numbers = append(st.Numbers, porting.NumberStatus{E164: n, State: g.State, Group: g.Group})
+		}
+		return st
+	}
+	did := group("Acme Telecom/did", porting.StateAwaitingCarrier, 2)
+
+	st := status(did)
+	r, why := CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, now)
+	require.NotNil(t, r, why)
+	assert.True(t, r.Accepted)
+	assert.NotNil(t, r.PortDate)
+	assert.Equal(t, []porting.NumberAnswer{{E164: "+14155550102", ReasonCode: "ADDRESS_MISMATCH", Reason: "the service address differs for this line"}}, r.Numbers,
+		"the last number alone rejected")
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+	assert.Equal(t, porting.ReasonAddressMismatch, porting.ReasonFor(r.Numbers[0].ReasonCode, r.Numbers[0].Reason).Code, "a catalogue code")
+
+	// A number removed since is not answered for: the last one left is rejected.
+	st.Numbers[2].State = porting.StateCancelled
+	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, now)
+	require.NotNil(t, r)
+	assert.Equal(t, "+14155550101", r.Numbers[0].E164)
+
+	// The split group is accepted whole; so is the group it left, and a group of one number.
+	split := group("Acme Telecom/did#2", porting.StateAwaitingCarrier, 2) // v1 rejected: RejectFirst
+	split.SplitFrom = "Acme Telecom/did"
+	scheduled := group("Acme Telecom/did", porting.StateScheduled, 2)
+	for _, tc := range []struct {
+		name string
+		sub  store.CarrierSubmission
+		g    porting.GroupStatus
+		st   porting.Status
+	}{
+		{"split group", sub(split.Group, numbers[2]), split, status(scheduled, split)},
+		{"group split before", sub(did.Group, numbers[:2]...), did, status(did, group("Acme Telecom/did#2", porting.StateScheduled, 1))},
+		{"one number", sub(did.Group, numbers[0]), did, porting.Status{}},
+	} {
+		tc.sub.LOAVersion = tc.g.LOAVersion
+		r, why := CarrierAnswer(cfg, tc.sub, &tc.g, tc.st, now)
+		require.NotNil(t, r, "%s: %s", tc.name, why)
+		assert.True(t, r.Accepted, tc.name)
+		assert.Empty(t, r.Numbers, tc.name)
+	}
+
+	// Off: accepted whole.
+	cfg.RejectNumberFirst = false
+	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, status(did), now)
+	require.NotNil(t, r)
+	assert.Empty(t, r.Numbers)
+}

@@ -30,10 +30,11 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 		Long: "simulate-carrier runs until interrupted (SIGINT/SIGTERM), a pass every --poll:\n" +
 			"  - the losing carrier: every port request in the carrier outbox (carrier_submissions) is answered\n" +
 			"    --accept-after after it was submitted — LOA versions 1..--reject-first of each group rejected\n" +
-			"    with a reason, later ones accepted with a port date --port-in ahead; a cancellation sent to the\n" +
-			"    carrier is confirmed while the port waits for that (cancel_requested); another port date asked\n" +
-			"    for (a supp) is accepted while the group still asks for it (--refuse-supps: refused), and a\n" +
-			"    supp removing numbers is only taken note of;\n" +
+			"    with a reason, later ones accepted with a port date --port-in ahead (--reject-number-first: the\n" +
+			"    first acceptance of a group rejects its last number alone, split off by the workflow); a\n" +
+			"    cancellation sent to the carrier is confirmed while the port waits for that (cancel_requested);\n" +
+			"    another port date asked for (a supp) is accepted while the group still asks for it\n" +
+			"    (--refuse-supps: refused), and a supp removing numbers is only taken note of;\n" +
 			"  - the partner carriers: every international portability check (portability_checks) is answered\n" +
 			"    portable, with the --cost quote if given;\n" +
 			"  - the winning carrier of every port-out awaiting one: a request with the owner's name, address and\n" +
@@ -119,6 +120,9 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 	f.IntVar(&cfg.RejectFirst, "reject-first", 0, "reject LOA versions 1..N of every group, then accept")
 	f.StringVar(&cfg.RejectReasonCode, "reject-reason-code", cfg.RejectReasonCode, "the carrier's rejection reason code")
 	f.StringVar(&cfg.RejectReason, "reject-reason", cfg.RejectReason, "the carrier's rejection reason")
+	f.BoolVar(&cfg.RejectNumberFirst, "reject-number-first", false,
+		"when the carrier accepts a group of 2+ numbers (not a split, never split), it rejects the group's last number alone "+
+			"(ADDRESS_MISMATCH, \"the service address differs for this line\"): the workflow splits it off as <group>#2, accepted later")
 	f.BoolVar(&cfg.RefuseSupps, "refuse-supps", false,
 		"the carrier refuses every other port date asked for (request-port-date: OTHER, the old date stands); default: it accepts it --accept-after after the supp")
 	f.DurationVar(&cfg.PortIn, "port-in", cfg.PortIn, "port date (and port-out release time) this far ahead of the answer")
