@@ -5,10 +5,12 @@ package simulator
 // ports that wait for them (simulate.go finds the work and sends the updates).
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -250,18 +252,25 @@ func (s *Simulator) waitingPort(ctx context.Context, wf string) Stats {
 	since := lastChange(st)
 	switch st.Kind {
 	case porting.KindPortIn, porting.KindInternationalPortIn:
+		var out Stats
+		if s.Config.FillCSR {
+			// Before the customer's LOA (below), which the workflow checks against these records.
+			out = out.add(s.fillCSR(ctx, wf, st))
+		}
 		if st.State == porting.StateAwaitingCostApproval && s.Config.ApproveCosts {
 			if at := since.Add(s.Config.CustomerAfter); s.now().Before(at) {
-				return s.notDue(wf, at)
+				return out.add(s.notDue(wf, at))
 			}
 			st, _ := s.update(ctx, wf, porting.SignalApproveCost, "approve-cost",
 				porting.ApproveCost{Approved: true, By: "customer (simulated)"}, "approved", true)
-			return st
+			return out.add(st)
 		}
 		if !s.Config.SubmitLOAs {
-			return Stats{}
+			if s.Config.FillCSR && out.Errors == 0 {
+				s.lookAgainAt(wf, s.now().Add(fillAgain)) // only the records to fill: no need to look every pass
+			}
+			return out
 		}
-		var out Stats
 		for _, g := range st.Groups {
 			if g.State != porting.StateAwaitingLOA && g.State != porting.StateLOARejected {
 				continue
@@ -344,16 +353,7 @@ func (s *Simulator) customerLOA(ctx context.Context, wf string, g porting.GroupS
 
 // CustomerLOA builds the LOA the simulated customer signs for the next version of group g.
 func CustomerLOA(wf string, g porting.GroupStatus, authorizedName string, inst store.Instance, now time.Time) porting.LOA {
-	if strings.TrimSpace(authorizedName) == "" {
-		authorizedName = inst.OwnerName
-	}
-	if strings.TrimSpace(authorizedName) == "" {
-		authorizedName = "Authorized Signatory"
-	}
-	address := inst.Address
-	if strings.TrimSpace(address) == "" {
-		address = "1 Main St, Springfield"
-	}
+	authorizedName, address := customerDetails(authorizedName, inst)
 	version := g.LOAVersion + 1
 	slug := strings.NewReplacer("/", "-", " ", "-").Replace(strings.ToLower(g.Group))
 	return porting.LOA{
@@ -363,6 +363,100 @@ func CustomerLOA(wf string, g porting.GroupStatus, authorizedName string, inst s
 		SignedAt:       now.UTC().Truncate(time.Second),
 		DocumentRef:    fmt.Sprintf("s3://loas/%s/%s-v%d.pdf", wf, slug, version),
 	}
+}
+
+// customerDetails are the name and service address the simulated customer signs LOAs with, and the
+// simulated losing carrier has on record (FillCSR): the request's authorized contact (else the
+// instance's owner), the instance's ownership address.
+func customerDetails(authorizedName string, inst store.Instance) (name, address string) {
+	name, address = authorizedName, inst.Address
+	if strings.TrimSpace(name) == "" {
+		name = inst.OwnerName
+	}
+	if strings.TrimSpace(name) == "" {
+		name = "Authorized Signatory"
+	}
+	if strings.TrimSpace(address) == "" {
+		address = "1 Main St, Springfield"
+	}
+	return name, address
+}
+
+// fillAgain is how soon a port that waits for an LOA the simulator does not send (FillCSR without
+// SubmitLOAs) is looked at again, for records of a group split off meanwhile.
+const fillAgain = 15 * time.Second
+
+// fillCSR gives the simulated losing carrier a customer service record of each number of the port's
+// groups waiting for an LOA that has none yet, with the details the simulated customer's LOA carries
+// (customerDetails; no account number, no billing telephone number), so that the workflow's CSR
+// pre-check finds them matching. A record that exists is left as it is: ops may have set it on
+// purpose.
+func (s *Simulator) fillCSR(ctx context.Context, wf string, st porting.Status) Stats {
+	waiting := map[string]bool{}
+	for _, g := range st.Groups {
+		if g.State == porting.StateAwaitingLOA || g.State == porting.StateLOARejected {
+			waiting[g.Group] = true
+		}
+	}
+	if len(waiting) == 0 {
+		return Stats{}
+	}
+	fail := func(err error) Stats {
+		s.Log.Warn("filling customer service records failed; retrying next pass", "workflow", wf, "error", err.Error())
+		return Stats{Errors: 1}
+	}
+	rec, inst, err := s.recorded(ctx, wf)
+	if err != nil {
+		return fail(err)
+	}
+	var req struct {
+		AuthorizedContact porting.Contact `json:"authorized_contact"`
+		Carrier           string          `json:"carrier"` // international: one carrier
+		Numbers           []struct {
+			E164    string `json:"e164"`
+			Carrier string `json:"carrier"`
+		} `json:"numbers"`
+	}
+	if err := json.Unmarshal(rec.Request, &req); err != nil {
+		return fail(fmt.Errorf("recorded request of %s: %w", wf, err))
+	}
+	carrierOf := map[string]string{}
+	for _, n := range req.Numbers {
+		carrierOf[n.E164] = cmp.Or(n.Carrier, req.Carrier)
+	}
+	byCarrier := map[string][]string{}
+	for _, n := range st.Numbers {
+		if c := carrierOf[n.E164]; waiting[n.Group] && !n.State.IsEnd() && c != "" {
+			byCarrier[c] = append(byCarrier[c], n.E164)
+		}
+	}
+	name, address := customerDetails(req.AuthorizedContact.Name, inst)
+	for _, carrier := range slices.Sorted(maps.Keys(byCarrier)) {
+		numbers := byCarrier[carrier]
+		have, err := store.CustomerServiceRecords(ctx, s.DB, carrier, numbers)
+		if err != nil {
+			return fail(err)
+		}
+		held := map[string]bool{}
+		for _, r := range have {
+			held[r.E164] = true
+		}
+		var filled []string
+		for _, n := range numbers {
+			if held[n] {
+				continue
+			}
+			if err := store.AddCustomerServiceRecord(ctx, s.DB, store.CSRInput{Carrier: carrier, E164: n, Name: name, Address: address}); err != nil {
+				return fail(fmt.Errorf("record of %s: %w", n, err))
+			}
+			filled = append(filled, n)
+		}
+		if len(filled) > 0 {
+			s.Log.Info("customer service records filled", "workflow", wf, "carrier", carrier, "numbers", len(filled),
+				"kept", len(have))
+		}
+	}
+	return Stats{}
 }
 
 // winningCarrierRequest builds the winning carrier's request from the recorded port-out and the

@@ -579,3 +579,126 @@ func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
 	require.NotNil(t, r)
 	assert.Empty(t, r.Numbers)
 }
+
+func TestStepFillsCustomerServiceRecords(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.FillCSR, cfg.SubmitLOAs = true, true
+	long := time.Now().Add(-time.Hour)
+	n := func(e164, grp string, state porting.State) porting.NumberStatus {
+		return porting.NumberStatus{E164: e164, State: state, Group: grp}
+	}
+	ft := &fakeTemporal{
+		open: []string{"port-in-A", "intl-port-in-C"},
+		statuses: map[string]porting.Status{
+			"port-in-A": {Kind: porting.KindPortIn, State: porting.StateAwaitingLOA, History: []porting.HistoryEntry{{At: long}},
+				Groups: []porting.GroupStatus{
+					group("Acme Telecom/did", porting.StateAwaitingLOA, 0),
+					group("Beta Wireless/did", porting.StateAwaitingCarrier, 1),
+				},
+				Numbers: []porting.NumberStatus{
+					n("+12125550100", "Acme Telecom/did", porting.StateAwaitingLOA),
+					n("+12125550101", "Acme Telecom/did", porting.StateAwaitingLOA),
+					n("+12125550102", "Acme Telecom/did", porting.StateCancelled), // removed
+					n("+12125550103", "Beta Wireless/did", porting.StateAwaitingCarrier),
+				}},
+			"intl-port-in-C": {Kind: porting.KindInternationalPortIn, State: porting.StateLOARejected, History: []porting.HistoryEntry{{At: long}},
+				Groups:  []porting.GroupStatus{group("main", porting.StateLOARejected, 1)},
+				Numbers: []porting.NumberStatus{n("+442079460100", "main", porting.StateLOARejected)}},
+		},
+	}
+	sim, db := newSim(t, cfg, ft)
+	arn := "arn:aws:connect:us-east-1:123456789012:instance/sim-csr"
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: arn, OwnerName: "Doe Holdings LLC", Address: "1 Main St", BillingContact: "billing@doe.example"})
+	require.NoError(t, err)
+	record := func(wf, kind string, req any) {
+		b, err := json.Marshal(req)
+		require.NoError(t, err)
+		_, err = db.ExecContext(ctx, `INSERT INTO port_requests (workflow_id, request_id, kind, instance_arn, state, request)
+			VALUES ($1, $1, $2, $3, 'awaiting_loa', $4)`, wf, kind, arn, b)
+		require.NoError(t, err)
+	}
+	record("port-in-A", porting.KindPortIn, porting.PortInRequest{AuthorizedContact: porting.Contact{Name: "Pat Doe"}, Numbers: []porting.PortNumber{
+		{E164: "+12125550100", Type: "did", Carrier: "Acme Telecom"}, {E164: "+12125550101", Type: "did", Carrier: "Acme Telecom"},
+		{E164: "+12125550102", Type: "did", Carrier: "Acme Telecom"}, {E164: "+12125550103", Type: "did", Carrier: "Beta Wireless"},
+	}})
+	record("intl-port-in-C", porting.KindInternationalPortIn, porting.InternationalPortInRequest{Carrier: "Albion Telecom",
+		AuthorizedContact: porting.Contact{Name: "Ada Lovelace"}, Numbers: []porting.IntlNumber{{E164: "+442079460100", Type: "geographic"}}})
+	// Ops set this one on purpose: it stays.
+	opsRecord := store.CSRInput{Carrier: "Acme Telecom", E164: "+12125550101", Name: "Pat Doe", Address: "9 Other Rd", AccountNumber: "12345678"}
+	require.NoError(t, store.AddCustomerServiceRecord(ctx, db, opsRecord))
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 2}, st, "an LOA for each group awaiting one")
+
+	acme, err := store.CustomerServiceRecords(ctx, db, "Acme Telecom", []string{"+12125550100", "+12125550101", "+12125550102"})
+	require.NoError(t, err)
+	require.Len(t, acme, 2, "the removed number gets no record")
+	assert.Equal(t, porting.CustomerServiceRecord{Carrier: "Acme Telecom", E164: "+12125550100", Name: "Pat Doe", Address: "1 Main St"}, acme[0])
+	assert.Equal(t, "9 Other Rd", acme[1].Address, "an existing record is left alone")
+	assert.NotEmpty(t, acme[1].AccountNumberHash)
+	beta, err := store.CustomerServiceRecords(ctx, db, "Beta Wireless", []string{"+12125550103"})
+	require.NoError(t, err)
+	assert.Empty(t, beta, "a group not waiting for an LOA is not filled")
+	albion, err := store.CustomerServiceRecords(ctx, db, "Albion Telecom", []string{"+442079460100"})
+	require.NoError(t, err)
+	require.Len(t, albion, 1)
+	assert.Equal(t, porting.CustomerServiceRecord{Carrier: "Albion Telecom", E164: "+442079460100", Name: "Ada Lovelace", Address: "1 Main St"}, albion[0])
+
+	// The simulated customer's LOAs match the filled records.
+	loas := map[string]porting.LOA{}
+	for _, u := range ft.updates() {
+		require.Equal(t, porting.SignalSubmitLOA, u.name)
+		loas[u.workflow] = u.arg.(porting.SubmitLOA).LOA
+	}
+	assert.Empty(t, porting.CSRMismatches(loas["port-in-A"], acme[0]))
+	assert.Equal(t, []string{porting.CSRFieldAddress, porting.CSRFieldAccountNumber}, porting.CSRMismatches(loas["port-in-A"], acme[1]),
+		"ops' own record differs on purpose")
+	assert.Empty(t, porting.CSRMismatches(loas["intl-port-in-C"], albion[0]))
+
+	// Rerun: nothing is written again.
+	var updated time.Time
+	require.NoError(t, db.GetContext(ctx, &updated, `SELECT max(updated_at) FROM customer_service_records WHERE e164 IN ('+12125550100', '+12125550101', '+442079460100')`))
+	sim.Now = func() time.Time { return time.Now().Add(time.Hour) }
+	_, err = sim.Step(ctx)
+	require.NoError(t, err)
+	var again time.Time
+	require.NoError(t, db.GetContext(ctx, &again, `SELECT max(updated_at) FROM customer_service_records WHERE e164 IN ('+12125550100', '+12125550101', '+442079460100')`))
+	assert.Equal(t, updated, again)
+}
+
+func TestStepFillsRecordsWithoutPlayingTheCustomer(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.FillCSR = true
+	ft := &fakeTemporal{
+		open: []string{"port-in-A"},
+		statuses: map[string]porting.Status{"port-in-A": {Kind: porting.KindPortIn, State: porting.StateAwaitingLOA,
+			Groups:  []porting.GroupStatus{group("Acme Telecom/did", porting.StateAwaitingLOA, 0)},
+			Numbers: []porting.NumberStatus{{E164: "+12125550110", State: porting.StateAwaitingLOA, Group: "Acme Telecom/did"}}}},
+	}
+	sim, db := newSim(t, cfg, ft)
+	arn := "arn:aws:connect:us-east-1:123456789012:instance/sim-csr-2"
+	_, err := store.AddInstance(ctx, db, store.Instance{ARN: arn, OwnerName: "Doe Holdings LLC", Address: "1 Main St"})
+	require.NoError(t, err)
+	b, err := json.Marshal(porting.PortInRequest{Numbers: []porting.PortNumber{{E164: "+12125550110", Type: "did", Carrier: "Acme Telecom"}}})
+	require.NoError(t, err)
+	_, err = db.ExecContext(ctx, `INSERT INTO port_requests (workflow_id, request_id, kind, instance_arn, state, request)
+		VALUES ('port-in-A', 'A', $1, $2, 'awaiting_loa', $3)`, porting.KindPortIn, arn, b)
+	require.NoError(t, err)
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{}, st)
+	assert.Empty(t, ft.updates(), "no LOA: the customer is not played")
+	recs, err := store.CustomerServiceRecords(ctx, db, "Acme Telecom", []string{"+12125550110"})
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	assert.Equal(t, "Doe Holdings LLC", recs[0].Name, "no authorized contact: the owner's name, as the customer's LOA has it")
+
+	// Not queried again every pass.
+	_, err = sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, ft.queries)
+}

@@ -129,6 +129,9 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 	f.DurationVar(&cfg.PortabilityAfter, "portability-after", cfg.PortabilityAfter, "how long the partner carriers take to answer a portability check")
 	f.StringVar(&cost, "cost", "", `quote this cost with every portability answer, e.g. "49.00 GBP" (default: none)`)
 	f.BoolVar(&cfg.SubmitLOAs, "submit-loas", false, "play the customer: send an LOA for every group awaiting one")
+	f.BoolVar(&cfg.FillCSR, "fill-csr", false,
+		"the losing carrier has a customer service record of every number of a port-in waiting for an LOA, with the details --submit-loas's LOAs carry "+
+			"(the request's authorized contact, the instance's address); a record that exists is left alone")
 	f.BoolVar(&cfg.ApproveCosts, "approve-costs", false, "play the customer: approve every quoted cost")
 	f.DurationVar(&cfg.CustomerAfter, "customer-after", cfg.CustomerAfter, "how long the customer takes to act")
 	f.BoolVar(&noPortOut, "no-port-outs", false, "do not play the winning carrier of port-outs")
