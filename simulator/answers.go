@@ -42,7 +42,15 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 		// (a reschedule), and the date asked for still awaits its answer if the cancellation is refused.
 		return Stats{Waiting: 1}
 	}
-	answer, note := CarrierAnswer(s.Config, sub, g, st, s.now())
+	var records []porting.CustomerServiceRecord
+	if s.Config.CheckCSR && sub.Kind == store.SubmissionPortRequest && g != nil && g.State == porting.StateAwaitingCarrier {
+		var err error
+		if records, err = store.CustomerServiceRecords(ctx, s.DB, sub.Carrier, currentNumbers(sub, st)); err != nil {
+			s.Log.Warn("reading the customer service records failed; retrying later", "workflow", sub.WorkflowID, "group", sub.Group, "error", err.Error())
+			return Stats{Errors: 1}
+		}
+	}
+	answer, note := CarrierAnswer(s.Config, sub, g, st, records, s.now())
 	if answer == nil {
 		s.Log.Info("carrier submission needs no answer: consumed", "workflow", sub.WorkflowID, "group", sub.Group,
 			"kind", sub.Kind, "loa_version", sub.LOAVersion, "why", note)
@@ -74,13 +82,15 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 // CarrierAnswer is the carrier's answer to a submission given the port's status, or nil with the
 // reason when the port no longer waits for one: a port request is answered only while its group
 // awaits the carrier with that LOA version (rejected while version <= RejectFirst, else accepted
-// with a port date PortIn ahead, in the port's time zone; with RejectNumberFirst, the first
-// acceptance of a group of two numbers or more rejects its last number alone, which the workflow
-// splits off); a cancellation is confirmed only while
+// with a port date PortIn ahead, in the port's time zone; with CheckCSR, the numbers whose
+// customer service record (records: the carrier's of the group's numbers) does not match the LOA are
+// rejected, the whole group when that is all of them; with RejectNumberFirst, the first acceptance
+// of a group of two numbers or more rejects its last number alone, which the workflow splits off); a
+// cancellation is confirmed only while
 // the group waits for that confirmation (cancel_requested); a supp asking for another port date is
 // answered only while the group still shows that date requested (accepted with it, or refused with
 // RefuseSupps), and a supp removing numbers needs no answer (the carrier is only told).
-func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status, now time.Time) (*porting.CarrierResponse, string) {
+func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status, records []porting.CustomerServiceRecord, now time.Time) (*porting.CarrierResponse, string) {
 	if g == nil {
 		return nil, fmt.Sprintf("%s has no group %q", sub.WorkflowID, sub.Group)
 	}
@@ -101,14 +111,22 @@ func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStat
 			return &porting.CarrierResponse{Group: sub.Group, Accepted: false, ReasonCode: cfg.RejectReasonCode,
 				Reason: fmt.Sprintf("%s (LOA v%d)", cfg.RejectReason, sub.LOAVersion)}, ""
 		}
-		date := portTime(now, cfg.PortIn, st.TimeZone)
-		answer := &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date}
 		numbers := currentNumbers(sub, st)
-		if cfg.RejectNumberFirst && len(numbers) >= 2 && porting.BaseGroupName(g.Group) == g.Group && !splitBefore(st, g.Group) {
-			answer.Numbers = append(answer.Numbers, porting.NumberAnswer{E164: numbers[len(numbers)-1],
-				ReasonCode: NumberRejectionCode, Reason: NumberRejection})
+		var rejected []porting.NumberAnswer
+		if cfg.CheckCSR {
+			var fields []string
+			rejected, fields = csrRejections(sub, numbers, records)
+			if len(numbers) > 0 && len(rejected) == len(numbers) {
+				return &porting.CarrierResponse{Group: sub.Group, Accepted: false, ReasonCode: string(porting.ReasonCSRMismatch),
+					Reason: csrReason(sub.Carrier, fields)}, ""
+			}
 		}
-		return answer, ""
+		if last := len(numbers) - 1; cfg.RejectNumberFirst && last >= 1 && porting.BaseGroupName(g.Group) == g.Group && !splitBefore(st, g.Group) &&
+			!isRejected(rejected, numbers[last]) && len(rejected) < last {
+			rejected = append(rejected, porting.NumberAnswer{E164: numbers[last], ReasonCode: NumberRejectionCode, Reason: NumberRejection})
+		}
+		date := portTime(now, cfg.PortIn, st.TimeZone)
+		return &porting.CarrierResponse{Group: sub.Group, Accepted: true, PortDate: &date, Numbers: rejected}, ""
 	case store.SubmissionSupp:
 		return suppAnswer(cfg, sub, g, st)
 	}
@@ -144,6 +162,53 @@ func currentNumbers(sub store.CarrierSubmission, st porting.Status) []string {
 		}
 	}
 	return out
+}
+
+// csrRejections are the carrier's rejections of the numbers whose customer service record does not
+// match the LOA it received (the submission payload's; it carries no full account number, so the
+// account number is not compared), in the order of numbers, with the mismatched fields of them all.
+// No LOA in the payload: nothing is rejected.
+func csrRejections(sub store.CarrierSubmission, numbers []string, records []porting.CustomerServiceRecord) ([]porting.NumberAnswer, []string) {
+	var p store.SubmissionPayload
+	if err := json.Unmarshal(sub.Payload, &p); err != nil || p.LOA == nil {
+		return nil, nil
+	}
+	loa := porting.LOA{AuthorizedName: p.LOA.AuthorizedName, Company: p.LOA.Company, Address: p.LOA.Address,
+		BillingTelephoneNumber: p.LOA.BillingTelephoneNumber}
+	byNumber := map[string]porting.CustomerServiceRecord{}
+	for _, r := range records {
+		r.AccountNumberHash = ""
+		byNumber[r.E164] = r
+	}
+	var (
+		out []porting.NumberAnswer
+		all [][]string
+	)
+	for _, n := range numbers {
+		rec, ok := byNumber[n]
+		if !ok {
+			continue
+		}
+		if fields := porting.CSRMismatches(loa, rec); len(fields) > 0 {
+			out = append(out, porting.NumberAnswer{E164: n, ReasonCode: string(porting.ReasonCSRMismatch), Reason: csrReason(sub.Carrier, fields)})
+			all = append(all, fields)
+		}
+	}
+	return out, porting.MergeCSRFields(all...)
+}
+
+// csrReason is the carrier's reason for a CSR mismatch, naming the fields (never a value).
+func csrReason(carrier string, fields []string) string {
+	return fmt.Sprintf("the LOA does not match %s's customer service record: %s", cmp.Or(carrier, "the carrier"), strings.Join(fields, ", "))
+}
+
+func isRejected(answers []porting.NumberAnswer, e164 string) bool {
+	for _, a := range answers {
+		if a.E164 == e164 && !a.Accepted {
+			return true
+		}
+	}
+	return false
 }
 
 // splitBefore reports whether a group was split before (a group named after it, "<group>#<n>").

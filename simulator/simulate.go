@@ -47,6 +47,11 @@ type Config struct {
 	// for an LOA, with the details the simulated customer's LOA carries (CustomerLOA); a record that
 	// exists is left alone.
 	FillCSR bool
+	// CheckCSR: the carrier compares the LOA it receives (name, company, address, billing telephone
+	// number: the outbox payload has no full account number) with its customer service records of
+	// the group's numbers and rejects the numbers whose record differs (CSR_MISMATCH, the fields
+	// named): the whole group when that is all of them, else those numbers alone.
+	CheckCSR bool
 	// RefuseSupps: the carrier refuses every other port date asked for (a supp), which leaves the
 	// old date; else it accepts the date asked for, AcceptAfter after the supp.
 	RefuseSupps bool
@@ -199,7 +204,7 @@ func (s *Simulator) now() time.Time {
 // Run runs a pass every poll until ctx ends.
 func (s *Simulator) Run(ctx context.Context, poll time.Duration) error {
 	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst, "reject_number_first", s.Config.RejectNumberFirst,
-		"refuse_supps", s.Config.RefuseSupps, "fill_csr", s.Config.FillCSR,
+		"refuse_supps", s.Config.RefuseSupps, "fill_csr", s.Config.FillCSR, "check_csr", s.Config.CheckCSR,
 		"port_in", s.Config.PortIn, "portability_after", s.Config.PortabilityAfter, "cost", costString(s.Config.Cost),
 		"submit_loas", s.Config.SubmitLOAs, "approve_costs", s.Config.ApproveCosts, "port_outs", s.Config.PortOuts,
 		"mismatch_first", s.Config.MismatchFirst, "poll", poll)

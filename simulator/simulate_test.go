@@ -89,8 +89,29 @@ func submission(t *testing.T, db *sqlx.DB, wf, group, kind string, version int, 
 // are the row's) created age ago and returns its ID.
 func submissionWith(t *testing.T, db *sqlx.DB, p store.SubmissionPayload, version int, age time.Duration) int64 {
 	t.Helper()
+	return submissionRaw(t, db, p, payloadWithLOA(t, p, nil), version, age)
+}
+
+// payloadWithLOA is p as JSON, with the LOA as the carrier gets it (store's payload type of it is
+// the store's own) when loa is given.
+func payloadWithLOA(t *testing.T, p store.SubmissionPayload, loa map[string]any) []byte {
+	t.Helper()
 	body, err := json.Marshal(p)
 	require.NoError(t, err)
+	if loa == nil {
+		return body
+	}
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(body, &m))
+	m["loa"] = loa
+	body, err = json.Marshal(m)
+	require.NoError(t, err)
+	return body
+}
+
+// submissionRaw puts a carrier-outbox row with the payload body; p gives the row's columns.
+func submissionRaw(t *testing.T, db *sqlx.DB, p store.SubmissionPayload, body []byte, version int, age time.Duration) int64 {
+	t.Helper()
 	var id int64
 	require.NoError(t, db.GetContext(ctx, &id, `
 		INSERT INTO carrier_submissions (idempotency_key, workflow_id, "group", kind, carrier, numbers, loa_version, payload, created_at)
@@ -133,14 +154,14 @@ func TestCarrierAnswer(t *testing.T) {
 		return &x
 	}
 
-	r, _ := CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, now)
+	r, _ := CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 1), st, nil, now)
 	require.NotNil(t, r)
 	assert.False(t, r.Accepted)
 	assert.Equal(t, "LOA_NAME_MISMATCH", r.ReasonCode)
 	assert.Contains(t, r.Reason, "LOA v1")
 	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
 
-	r, _ = CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 2), g(porting.StateAwaitingCarrier, 2), st, now)
+	r, _ = CarrierAnswer(cfg, sub(store.SubmissionPortRequest, 2), g(porting.StateAwaitingCarrier, 2), st, nil, now)
 	require.NotNil(t, r)
 	assert.True(t, r.Accepted)
 	assert.Equal(t, "2026-11-20T10:02:00-05:00", r.PortDate.Format(time.RFC3339), "port date PortIn ahead, in the port's time zone")
@@ -157,12 +178,12 @@ func TestCarrierAnswer(t *testing.T) {
 		{"older LOA", sub(store.SubmissionPortRequest, 1), g(porting.StateAwaitingCarrier, 2), "holds LOA v2, not v1"},
 		{"cancel of a port-in", sub(store.SubmissionCancel, 1), g(porting.StateCancelled, 1), "only told of the cancellation"},
 	} {
-		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, now)
+		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, nil, now)
 		assert.Nil(t, r, tc.name)
 		assert.Contains(t, why, tc.why, tc.name)
 	}
 
-	r, _ = CarrierAnswer(cfg, sub(store.SubmissionCancel, 1), g(porting.StateCancelRequested, 1), st, now)
+	r, _ = CarrierAnswer(cfg, sub(store.SubmissionCancel, 1), g(porting.StateCancelRequested, 1), st, nil, now)
 	require.NotNil(t, r)
 	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", Accepted: true}, *r, "a cancellation is confirmed without a date")
 }
@@ -422,7 +443,7 @@ func TestCarrierAnswerSupps(t *testing.T) {
 	}
 	dateSupp := supp(store.SubmissionPayload{Change: store.SuppPortDate, PortDate: &asked, By: "Pat Doe"})
 
-	r, why := CarrierAnswer(cfg, dateSupp, scheduled(&asked), st, now)
+	r, why := CarrierAnswer(cfg, dateSupp, scheduled(&asked), st, nil, now)
 	require.NotNil(t, r, why)
 	assert.True(t, r.Accepted)
 	assert.True(t, r.PortDate.Equal(asked))
@@ -431,7 +452,7 @@ func TestCarrierAnswerSupps(t *testing.T) {
 
 	refusing := cfg
 	refusing.RefuseSupps = true
-	r, _ = CarrierAnswer(refusing, dateSupp, scheduled(&asked), st, now)
+	r, _ = CarrierAnswer(refusing, dateSupp, scheduled(&asked), st, nil, now)
 	require.NotNil(t, r)
 	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", ReasonCode: "OTHER", Reason: "the carrier cannot move the date"}, *r)
 	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
@@ -450,7 +471,7 @@ func TestCarrierAnswerSupps(t *testing.T) {
 		{"removal while a date is asked", supp(store.SubmissionPayload{Change: store.SuppRemoveNumbers, Removed: []string{"+14155550101"}}), scheduled(&asked), "only told"},
 		{"unknown change", supp(store.SubmissionPayload{Change: "carrier"}), scheduled(&asked), `unknown supp change "carrier"`},
 	} {
-		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, now)
+		r, why := CarrierAnswer(cfg, tc.sub, tc.g, st, nil, now)
 		assert.Nil(t, r, tc.name)
 		assert.Contains(t, why, tc.why, tc.name)
 	}
@@ -537,7 +558,7 @@ func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
 	did := group("Acme Telecom/did", porting.StateAwaitingCarrier, 2)
 
 	st := status(did)
-	r, why := CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, now)
+	r, why := CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, nil, now)
 	require.NotNil(t, r, why)
 	assert.True(t, r.Accepted)
 	assert.NotNil(t, r.PortDate)
@@ -548,7 +569,7 @@ func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
 
 	// A number removed since is not answered for: the last one left is rejected.
 	st.Numbers[2].State = porting.StateCancelled
-	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, now)
+	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, st, nil, now)
 	require.NotNil(t, r)
 	assert.Equal(t, "+14155550101", r.Numbers[0].E164)
 
@@ -567,7 +588,7 @@ func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
 		{"one number", sub(did.Group, numbers[0]), did, porting.Status{}},
 	} {
 		tc.sub.LOAVersion = tc.g.LOAVersion
-		r, why := CarrierAnswer(cfg, tc.sub, &tc.g, tc.st, now)
+		r, why := CarrierAnswer(cfg, tc.sub, &tc.g, tc.st, nil, now)
 		require.NotNil(t, r, "%s: %s", tc.name, why)
 		assert.True(t, r.Accepted, tc.name)
 		assert.Empty(t, r.Numbers, tc.name)
@@ -575,7 +596,7 @@ func TestCarrierAnswerRejectNumberFirst(t *testing.T) {
 
 	// Off: accepted whole.
 	cfg.RejectNumberFirst = false
-	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, status(did), now)
+	r, _ = CarrierAnswer(cfg, sub(did.Group, numbers...), &did, status(did), nil, now)
 	require.NotNil(t, r)
 	assert.Empty(t, r.Numbers)
 }
@@ -701,4 +722,129 @@ func TestStepFillsRecordsWithoutPlayingTheCustomer(t *testing.T) {
 	_, err = sim.Step(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, ft.queries)
+}
+
+func TestCarrierAnswerChecksCSR(t *testing.T) {
+	cfg := testConfig()
+	cfg.CheckCSR = true
+	now := time.Date(2026, 11, 20, 15, 0, 0, 0, time.UTC)
+	numbers := []string{"+14155550100", "+14155550101", "+14155550102"}
+	loa := map[string]any{"authorized_name": "Pat Doe", "company": "Doe Holdings LLC", "address": "1 Main St",
+		"account_number_last4": "5678", "pin_provided": false, "billing_telephone_number": "+14155550100",
+		"signed_at": now, "document_ref": "s3://loas/x.pdf"}
+	body := payloadWithLOA(t, store.SubmissionPayload{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: store.SubmissionPortRequest,
+		Carrier: "Acme Telecom", Numbers: numbers, LOAVersion: 2}, loa)
+	sub := store.CarrierSubmission{WorkflowID: "port-in-X", Group: "Acme Telecom/did", Kind: store.SubmissionPortRequest, Carrier: "Acme Telecom",
+		LOAVersion: 2, Numbers: numbers, Payload: body}
+	g := group("Acme Telecom/did", porting.StateAwaitingCarrier, 2)
+	st := porting.Status{TimeZone: "America/New_York"}
+	rec := func(e164, name, address string) porting.CustomerServiceRecord {
+		return porting.CustomerServiceRecord{Carrier: "Acme Telecom", E164: e164, Name: name, Address: address,
+			AccountNumberHash: porting.HashAccountNumber("99999999")} // not compared: the payload has no account number
+	}
+
+	// Every record matches (the company's name counts, case and spacing do not), one number has none.
+	r, why := CarrierAnswer(cfg, sub, &g, st, []porting.CustomerServiceRecord{
+		rec(numbers[0], "pat doe", "1  Main St"), rec(numbers[1], "Doe Holdings LLC", "1 Main St")}, now)
+	require.NotNil(t, r, why)
+	assert.True(t, r.Accepted)
+	assert.Empty(t, r.Numbers)
+
+	// Some numbers differ: those alone are rejected.
+	r, _ = CarrierAnswer(cfg, sub, &g, st, []porting.CustomerServiceRecord{
+		rec(numbers[0], "Pat Doe", "1 Main St"), rec(numbers[1], "Pat Doe", "2 Side St"), rec(numbers[2], "Ada Lovelace", "2 Side St")}, now)
+	require.NotNil(t, r)
+	assert.True(t, r.Accepted)
+	assert.Equal(t, []porting.NumberAnswer{
+		{E164: numbers[1], ReasonCode: "CSR_MISMATCH", Reason: "the LOA does not match Acme Telecom's customer service record: address"},
+		{E164: numbers[2], ReasonCode: "CSR_MISMATCH", Reason: "the LOA does not match Acme Telecom's customer service record: authorized_name, address"},
+	}, r.Numbers)
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	// All differ: the whole group, the fields of them all named.
+	records := []porting.CustomerServiceRecord{rec(numbers[0], "Pat Doe", "2 Side St"), rec(numbers[1], "Pat Doe", "2 Side St"), rec(numbers[2], "Ada Lovelace", "1 Main St")}
+	r, _ = CarrierAnswer(cfg, sub, &g, st, records, now)
+	require.NotNil(t, r)
+	assert.Equal(t, porting.CarrierResponse{Group: "Acme Telecom/did", ReasonCode: "CSR_MISMATCH",
+		Reason: "the LOA does not match Acme Telecom's customer service record: authorized_name, address"}, *r)
+	require.NoError(t, porting.ValidateCarrierResponse(*r, now))
+
+	// A billing telephone number on record is compared too.
+	btn := rec(numbers[0], "Pat Doe", "1 Main St")
+	btn.BillingTelephoneNumber = "+14155550199"
+	r, _ = CarrierAnswer(cfg, sub, &g, st, []porting.CustomerServiceRecord{btn}, now)
+	require.NotNil(t, r)
+	assert.Equal(t, "the LOA does not match Acme Telecom's customer service record: billing_telephone_number", r.Numbers[0].Reason)
+
+	// With RejectNumberFirst too: the last number joins the rejected ones while one number stays.
+	both := cfg
+	both.RejectNumberFirst = true
+	r, _ = CarrierAnswer(both, sub, &g, st, []porting.CustomerServiceRecord{rec(numbers[1], "Pat Doe", "2 Side St")}, now)
+	require.NotNil(t, r)
+	assert.Equal(t, []string{numbers[1], numbers[2]}, []string{r.Numbers[0].E164, r.Numbers[1].E164})
+	assert.Equal(t, "ADDRESS_MISMATCH", r.Numbers[1].ReasonCode)
+	r, _ = CarrierAnswer(both, sub, &g, st, []porting.CustomerServiceRecord{rec(numbers[0], "Pat Doe", "2 Side St"), rec(numbers[1], "Pat Doe", "2 Side St")}, now)
+	require.NotNil(t, r)
+	assert.Len(t, r.Numbers, 2, "the last number stays: it is the only one accepted")
+
+	// Off, or no LOA in the payload: not checked.
+	r, _ = CarrierAnswer(testConfig(), sub, &g, st, records, now)
+	require.NotNil(t, r)
+	assert.True(t, r.Accepted)
+	assert.Empty(t, r.Numbers)
+	noLOA := sub
+	noLOA.Payload = json.RawMessage(`{}`)
+	r, _ = CarrierAnswer(cfg, noLOA, &g, st, records, now)
+	require.NotNil(t, r)
+	assert.True(t, r.Accepted)
+	assert.Empty(t, r.Numbers)
+}
+
+func TestStepChecksCSR(t *testing.T) {
+	t.Parallel()
+	cfg := testConfig()
+	cfg.CheckCSR = true
+	awaiting := func(grp string, numbers ...string) porting.Status {
+		st := porting.Status{Kind: porting.KindPortIn, State: porting.StateAwaitingCarrier, Groups: []porting.GroupStatus{group(grp, porting.StateAwaitingCarrier, 2)}}
+		for _, n := range numbers {
+			st.Numbers = append(st.Numbers, porting.NumberStatus{E164: n, State: porting.StateAwaitingCarrier, Group: grp})
+		}
+		return st
+	}
+	ft := &fakeTemporal{statuses: map[string]porting.Status{
+		"port-in-A": awaiting("Acme Telecom/did", "+12125550120", "+12125550121"),
+		"port-in-B": awaiting("Acme Telecom/did", "+12125550130", "+12125550131"),
+	}}
+	sim, db := newSim(t, cfg, ft)
+	for _, r := range []store.CSRInput{
+		{Carrier: "Acme Telecom", E164: "+12125550120", Name: "Pat Doe", Address: "1 Main St"},
+		{Carrier: "Acme Telecom", E164: "+12125550121", Name: "Pat Doe", Address: "2 Side St"},
+		{Carrier: "Acme Telecom", E164: "+12125550130", Name: "Pat Doe", Address: "2 Side St"},
+		{Carrier: "Acme Telecom", E164: "+12125550131", Name: "Pat Doe", Address: "2 Side St"},
+	} {
+		require.NoError(t, store.AddCustomerServiceRecord(ctx, db, r))
+	}
+	loa := map[string]any{"authorized_name": "Pat Doe", "company": "Doe Holdings LLC", "address": "1 Main St",
+		"pin_provided": false, "signed_at": time.Now(), "document_ref": "s3://loas/x.pdf"}
+	for wf, numbers := range map[string][]string{"port-in-A": {"+12125550120", "+12125550121"}, "port-in-B": {"+12125550130", "+12125550131"}} {
+		p := store.SubmissionPayload{WorkflowID: wf, Group: "Acme Telecom/did", Kind: store.SubmissionPortRequest, Carrier: "Acme Telecom", Numbers: numbers, LOAVersion: 2}
+		submissionRaw(t, db, p, payloadWithLOA(t, p, loa), 2, 2*time.Minute)
+	}
+
+	st, err := sim.Step(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, Stats{Answered: 2}, st)
+	got := map[string]porting.CarrierResponse{}
+	for _, u := range ft.updates() {
+		got[u.workflow] = u.arg.(porting.CarrierResponse)
+	}
+	some := got["port-in-A"]
+	assert.True(t, some.Accepted, "one number matches: accepted with the other rejected")
+	assert.Equal(t, []porting.NumberAnswer{{E164: "+12125550121", ReasonCode: "CSR_MISMATCH",
+		Reason: "the LOA does not match Acme Telecom's customer service record: address"}}, some.Numbers)
+	all := got["port-in-B"]
+	assert.False(t, all.Accepted, "no number matches: the whole group rejected")
+	assert.Equal(t, "CSR_MISMATCH", all.ReasonCode)
+	assert.Contains(t, all.Reason, "address")
+	assert.Empty(t, all.Numbers)
 }

@@ -123,6 +123,9 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 	f.BoolVar(&cfg.RejectNumberFirst, "reject-number-first", false,
 		"when the carrier accepts a group of 2+ numbers (not a split, never split), it rejects the group's last number alone "+
 			"(ADDRESS_MISMATCH, \"the service address differs for this line\"): the workflow splits it off as <group>#2, accepted later")
+	f.BoolVar(&cfg.CheckCSR, "check-csr", false,
+		"the carrier compares each LOA it receives with its customer service records (name, address, billing telephone number) "+
+			"and rejects the numbers whose record differs (CSR_MISMATCH, fields named): the whole group when all do")
 	f.BoolVar(&cfg.RefuseSupps, "refuse-supps", false,
 		"the carrier refuses every other port date asked for (request-port-date: OTHER, the old date stands); default: it accepts it --accept-after after the supp")
 	f.DurationVar(&cfg.PortIn, "port-in", cfg.PortIn, "port date (and port-out release time) this far ahead of the answer")
