@@ -34,7 +34,10 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 			"    first acceptance of a group rejects its last number alone, split off by the workflow); a\n" +
 			"    cancellation sent to the carrier is confirmed while the port waits for that (cancel_requested);\n" +
 			"    another port date asked for (a supp) is accepted while the group still asks for it\n" +
-			"    (--refuse-supps: refused), and a supp removing numbers is only taken note of;\n" +
+			"    (--refuse-supps: refused), and a supp removing numbers is only taken note of; with --fill-csr\n" +
+			"    it has a customer service record of every number waiting for an LOA (the details the\n" +
+			"    --submit-loas LOAs carry; existing records kept), and with --check-csr it rejects the numbers\n" +
+			"    whose record does not match the LOA it receives (CSR_MISMATCH);\n" +
 			"  - the partner carriers: every international portability check (portability_checks) is answered\n" +
 			"    portable, with the --cost quote if given;\n" +
 			"  - the winning carrier of every port-out awaiting one: a request with the owner's name, address and\n" +
@@ -127,7 +130,7 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 		"the carrier compares each LOA it receives with its customer service records (name, address, billing telephone number) "+
 			"and rejects the numbers whose record differs (CSR_MISMATCH, fields named): the whole group when all do")
 	f.BoolVar(&cfg.RefuseSupps, "refuse-supps", false,
-		"the carrier refuses every other port date asked for (request-port-date: OTHER, the old date stands); default: it accepts it --accept-after after the supp")
+		"the carrier refuses every other port date asked for (a request-port-date supp: OTHER, the old date stands) instead of accepting it")
 	f.DurationVar(&cfg.PortIn, "port-in", cfg.PortIn, "port date (and port-out release time) this far ahead of the answer")
 	f.DurationVar(&cfg.PortabilityAfter, "portability-after", cfg.PortabilityAfter, "how long the partner carriers take to answer a portability check")
 	f.StringVar(&cost, "cost", "", `quote this cost with every portability answer, e.g. "49.00 GBP" (default: none)`)
