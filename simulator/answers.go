@@ -1,8 +1,9 @@
 package simulator
 
-// The parties' answers: the losing carrier's to port requests and cancellations from the carrier
-// outbox, the partner carriers' to portability checks, and the customer's and winning carrier's to the
-// ports that wait for them (simulate.go finds the work and sends the updates).
+// The parties' answers: the losing carrier's to port requests, cancellations and supps from the
+// carrier outbox (and the customer service records it holds), the partner carriers' to portability
+// checks, and the customer's and winning carrier's to the ports that wait for them (simulate.go finds
+// the work and sends the updates).
 
 import (
 	"cmp"
@@ -80,16 +81,17 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 }
 
 // CarrierAnswer is the carrier's answer to a submission given the port's status, or nil with the
-// reason when the port no longer waits for one: a port request is answered only while its group
-// awaits the carrier with that LOA version (rejected while version <= RejectFirst, else accepted
-// with a port date PortIn ahead, in the port's time zone; with CheckCSR, the numbers whose
-// customer service record (records: the carrier's of the group's numbers) does not match the LOA are
-// rejected, the whole group when that is all of them; with RejectNumberFirst, the first acceptance
-// of a group of two numbers or more rejects its last number alone, which the workflow splits off); a
-// cancellation is confirmed only while
-// the group waits for that confirmation (cancel_requested); a supp asking for another port date is
-// answered only while the group still shows that date requested (accepted with it, or refused with
-// RefuseSupps), and a supp removing numbers needs no answer (the carrier is only told).
+// reason when the port no longer waits for one:
+//   - a port request is answered only while its group awaits the carrier with that LOA version:
+//     rejected while the version is <= RejectFirst, else accepted with a port date PortIn ahead, in
+//     the port's time zone — with CheckCSR, the numbers whose customer service record (records: the
+//     carrier's of the group's numbers) does not match the LOA rejected, the whole group when that is
+//     all of them; with RejectNumberFirst, the first acceptance of a group of two numbers or more
+//     rejecting its last number alone, which the workflow splits off;
+//   - a cancellation is confirmed only while the group waits for that confirmation (cancel_requested);
+//   - a supp asking for another port date is answered only while the group still shows that date
+//     requested (accepted with it, or refused with RefuseSupps); a supp removing numbers needs no
+//     answer (the carrier is only told).
 func CarrierAnswer(cfg Config, sub store.CarrierSubmission, g *porting.GroupStatus, st porting.Status, records []porting.CustomerServiceRecord, now time.Time) (*porting.CarrierResponse, string) {
 	if g == nil {
 		return nil, fmt.Sprintf("%s has no group %q", sub.WorkflowID, sub.Group)
