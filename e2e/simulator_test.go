@@ -148,3 +148,99 @@ func historyHas(st porting.Status, note string) bool {
 	}
 	return false
 }
+
+// TestSimulatorSplitsSuppsAndCSR runs the simulator with the second-wave options on real workflows:
+// it fills the losing carrier's customer service records before the customer's LOA (which the CSR
+// pre-check and the carrier's own check then find matching), splits the last number off the first
+// acceptance of a group, accepts the split group whole, accepts another port date asked for, and only
+// takes note of a removal.
+func TestSimulatorSplitsSuppsAndCSR(t *testing.T) {
+	ctx, s, _ := startSystemServer(t, 5*time.Minute)
+	const (
+		arn   = "arn:aws:connect:us-east-1:123456789012:instance/e2e-sim-wave2"
+		group = "Acme Telecom/did"
+		split = "Acme Telecom/did#2"
+	)
+	numbers := []string{"+14155550180", "+14155550181", "+14155550182"}
+	s.ok(ctx, t, "instance", "add", "--arn", arn, "--owner-name", "Lovelace Analytical Ltd", "--address", "1 Analytical Way, Springfield",
+		"--billing-contact", "billing@lovelace.example")
+	s.ok(ctx, t, "flow", "add", "--instance", arn, "--name", "Main IVR")
+
+	simLog := startSimulator(t, s, "--accept-after", "1s", "--port-in", "240h", "--customer-after", "0s", "--poll", "300ms",
+		"--submit-loas", "--fill-csr", "--check-csr", "--reject-number-first")
+
+	in := porting.PortInRequest{
+		RequestID: "E2E-SIM-WAVE2", InstanceARN: arn, ContactFlow: "Main IVR",
+		AuthorizedContact: porting.Contact{Name: "Ada Lovelace", Email: "ada@lovelace.example"},
+		Deadlines:         &porting.Deadlines{PortDateRule: porting.PortDateAny},
+	}
+	for _, n := range numbers {
+		in.Numbers = append(in.Numbers, porting.PortNumber{E164: n, Type: porting.NumberTypeDID, Carrier: "Acme Telecom"})
+	}
+	id := strings.TrimSpace(s.ok(ctx, t, "port-in", "--file", writeJSON(t, "in.json", in)).stdout)
+
+	groups := func(st porting.Status) map[string]porting.GroupStatus {
+		out := map[string]porting.GroupStatus{}
+		for _, g := range st.Groups {
+			out[g.Group] = g
+		}
+		return out
+	}
+	st := s.waitState(ctx, t, id, porting.StateScheduled, 2*time.Minute)
+	gs := groups(st)
+	require.Len(t, gs, 2, "%+v", st.Groups)
+	assert.Equal(t, 2, gs[group].Numbers)
+	assert.Equal(t, 1, gs[split].Numbers)
+	assert.Equal(t, group, gs[split].SplitFrom)
+	assert.Equal(t, porting.StateScheduled, gs[split].State, "the split group accepted whole on its own LOA")
+	for _, n := range st.Numbers {
+		if n.E164 == numbers[2] {
+			assert.Equal(t, split, n.Group)
+			assert.Equal(t, porting.ReasonAddressMismatch, n.ReasonCode)
+		}
+	}
+	assert.True(t, historyHas(st, "matches Acme Telecom's customer service record(s) of 3 number(s)"), "the pre-check found the filled records: %+v", st.History)
+
+	db, err := sqlx.Open("postgres", envValue(s.env, "DATABASE_URL"))
+	require.NoError(t, err)
+	defer db.Close()
+	var records int
+	require.NoError(t, db.GetContext(ctx, &records, `SELECT count(*) FROM customer_service_records WHERE carrier = 'Acme Telecom'`))
+	assert.Equal(t, 3, records)
+
+	// Another port date asked for: the carrier accepts it.
+	asked := gs[group].PortDate.Add(96 * time.Hour).Truncate(time.Second)
+	s.ok(ctx, t, "request-port-date", "--workflow", id, "--group", group, "--port-date", asked.Format(time.RFC3339), "--by", "Ada Lovelace")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		st, err := s.status(ctx, id)
+		require.NoError(c, err)
+		g := groups(st)[group]
+		require.NotNil(c, g.PortDate)
+		assert.True(c, g.PortDate.Equal(asked), "port date %s, asked %s", g.PortDate, asked)
+		assert.Nil(c, g.RequestedPortDate)
+	}, time.Minute, 300*time.Millisecond)
+
+	// A removal: the carrier is told, nothing to answer.
+	s.ok(ctx, t, "remove-numbers", "--workflow", id, "--number", numbers[1], "--reason", "kept with the old carrier", "--by", "Ada Lovelace")
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		var pending, supps int
+		require.NoError(c, db.GetContext(ctx, &pending, `SELECT count(*) FROM carrier_submissions WHERE consumed_at IS NULL`))
+		require.NoError(c, db.GetContext(ctx, &supps, `SELECT count(*) FROM carrier_submissions WHERE kind = 'supp'`))
+		assert.Zero(c, pending)
+		assert.Equal(c, 2, supps)
+	}, time.Minute, 300*time.Millisecond, "every outbox row consumed")
+
+	logText, err := os.ReadFile(simLog)
+	require.NoError(t, err)
+	for _, want := range []string{
+		`msg="customer service records filled" workflow=port-in-E2E-SIM-WAVE2 carrier="Acme Telecom" numbers=3`,
+		`group="Acme Telecom/did" loa_version=1 answer=accepted`,
+		`rejected_number="+14155550182 ADDRESS_MISMATCH"`,
+		`group="Acme Telecom/did#2" loa_version=1 answer=accepted`,
+		`answer="port date change accepted"`,
+		`only told of the removal of +14155550181`,
+	} {
+		assert.Contains(t, string(logText), want)
+	}
+	assert.NotContains(t, string(logText), "level=WARN", "no failures along the way")
+}

@@ -39,6 +39,22 @@ type Config struct {
 	RejectFirst int
 	// RejectReasonCode and RejectReason are the carrier's rejection.
 	RejectReasonCode, RejectReason string
+	// RejectNumberFirst: when the carrier accepts a group of two numbers or more that is not itself a
+	// split and was never split, it rejects the group's last number alone (NumberRejectionCode): the
+	// workflow splits it off as "<group>#2", which needs its own LOA and is then accepted whole.
+	RejectNumberFirst bool
+	// FillCSR: the losing carrier has a customer service record of every number of a port-in waiting
+	// for an LOA, with the details the simulated customer's LOA carries (CustomerLOA); a record that
+	// exists is left alone.
+	FillCSR bool
+	// CheckCSR: the carrier compares the LOA it receives (name, company, address, billing telephone
+	// number: the outbox payload has no full account number) with its customer service records of
+	// the group's numbers and rejects the numbers whose record differs (CSR_MISMATCH, the fields
+	// named): the whole group when that is all of them, else those numbers alone.
+	CheckCSR bool
+	// RefuseSupps: the carrier refuses every other port date asked for (a supp), which leaves the
+	// old date; else it accepts the date asked for, AcceptAfter after the supp.
+	RefuseSupps bool
 	// PortIn: how far ahead of the answer the port date (and a port-out's release time) is.
 	PortIn time.Duration
 
@@ -100,13 +116,18 @@ type Simulator struct {
 
 // notDue records that a waiting port needs nothing before t (so a pass does not query it again).
 func (s *Simulator) notDue(wf string, t time.Time) Stats {
+	s.lookAgainAt(wf, t)
+	return Stats{Waiting: 1}
+}
+
+// lookAgainAt records that a pass need not query a waiting port again before t.
+func (s *Simulator) lookAgainAt(wf string, t time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.dueAt == nil {
 		s.dueAt = map[string]time.Time{}
 	}
 	s.dueAt[wf] = t
-	return Stats{Waiting: 1}
 }
 
 // due reports whether a waiting port may need something now.
@@ -182,7 +203,8 @@ func (s *Simulator) now() time.Time {
 
 // Run runs a pass every poll until ctx ends.
 func (s *Simulator) Run(ctx context.Context, poll time.Duration) error {
-	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst,
+	s.Log.Info("simulator started", "accept_after", s.Config.AcceptAfter, "reject_first", s.Config.RejectFirst, "reject_number_first", s.Config.RejectNumberFirst,
+		"refuse_supps", s.Config.RefuseSupps, "fill_csr", s.Config.FillCSR, "check_csr", s.Config.CheckCSR,
 		"port_in", s.Config.PortIn, "portability_after", s.Config.PortabilityAfter, "cost", costString(s.Config.Cost),
 		"submit_loas", s.Config.SubmitLOAs, "approve_costs", s.Config.ApproveCosts, "port_outs", s.Config.PortOuts,
 		"mismatch_first", s.Config.MismatchFirst, "poll", poll)
@@ -293,7 +315,7 @@ func (s *Simulator) Step(ctx context.Context) (Stats, error) {
 // waitingStates are the port states in which a party the simulator plays is expected to act.
 func (s *Simulator) waitingStates() []porting.State {
 	var out []porting.State
-	if s.Config.SubmitLOAs {
+	if s.Config.SubmitLOAs || s.Config.FillCSR {
 		out = append(out, porting.StateAwaitingLOA, porting.StateLOARejected)
 	}
 	if s.Config.ApproveCosts {

@@ -30,8 +30,14 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 		Long: "simulate-carrier runs until interrupted (SIGINT/SIGTERM), a pass every --poll:\n" +
 			"  - the losing carrier: every port request in the carrier outbox (carrier_submissions) is answered\n" +
 			"    --accept-after after it was submitted — LOA versions 1..--reject-first of each group rejected\n" +
-			"    with a reason, later ones accepted with a port date --port-in ahead; a cancellation sent to the\n" +
-			"    carrier is confirmed while the port waits for that (cancel_requested);\n" +
+			"    with a reason, later ones accepted with a port date --port-in ahead (--reject-number-first: the\n" +
+			"    first acceptance of a group rejects its last number alone, split off by the workflow); a\n" +
+			"    cancellation sent to the carrier is confirmed while the port waits for that (cancel_requested);\n" +
+			"    another port date asked for (a supp) is accepted while the group still asks for it\n" +
+			"    (--refuse-supps: refused), and a supp removing numbers is only taken note of; with --fill-csr\n" +
+			"    it has a customer service record of every number waiting for an LOA (the details the\n" +
+			"    --submit-loas LOAs carry; existing records kept), and with --check-csr it rejects the numbers\n" +
+			"    whose record does not match the LOA it receives (CSR_MISMATCH);\n" +
 			"  - the partner carriers: every international portability check (portability_checks) is answered\n" +
 			"    portable, with the --cost quote if given;\n" +
 			"  - the winning carrier of every port-out awaiting one: a request with the owner's name, address and\n" +
@@ -117,10 +123,21 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 	f.IntVar(&cfg.RejectFirst, "reject-first", 0, "reject LOA versions 1..N of every group, then accept")
 	f.StringVar(&cfg.RejectReasonCode, "reject-reason-code", cfg.RejectReasonCode, "the carrier's rejection reason code")
 	f.StringVar(&cfg.RejectReason, "reject-reason", cfg.RejectReason, "the carrier's rejection reason")
+	f.BoolVar(&cfg.RejectNumberFirst, "reject-number-first", false,
+		"when the carrier accepts a group of 2+ numbers (not a split, never split), it rejects the group's last number alone "+
+			"(ADDRESS_MISMATCH, \"the service address differs for this line\"): the workflow splits it off as <group>#2, accepted later")
+	f.BoolVar(&cfg.CheckCSR, "check-csr", false,
+		"the carrier compares each LOA it receives with its customer service records (name, address, billing telephone number) "+
+			"and rejects the numbers whose record differs (CSR_MISMATCH, fields named): the whole group when all do")
+	f.BoolVar(&cfg.RefuseSupps, "refuse-supps", false,
+		"the carrier refuses every other port date asked for (a request-port-date supp: OTHER, the old date stands) instead of accepting it")
 	f.DurationVar(&cfg.PortIn, "port-in", cfg.PortIn, "port date (and port-out release time) this far ahead of the answer")
 	f.DurationVar(&cfg.PortabilityAfter, "portability-after", cfg.PortabilityAfter, "how long the partner carriers take to answer a portability check")
 	f.StringVar(&cost, "cost", "", `quote this cost with every portability answer, e.g. "49.00 GBP" (default: none)`)
 	f.BoolVar(&cfg.SubmitLOAs, "submit-loas", false, "play the customer: send an LOA for every group awaiting one")
+	f.BoolVar(&cfg.FillCSR, "fill-csr", false,
+		"the losing carrier has a customer service record of every number of a port-in waiting for an LOA, with the details --submit-loas's LOAs carry "+
+			"(the request's authorized contact, the instance's address); a record that exists is left alone")
 	f.BoolVar(&cfg.ApproveCosts, "approve-costs", false, "play the customer: approve every quoted cost")
 	f.DurationVar(&cfg.CustomerAfter, "customer-after", cfg.CustomerAfter, "how long the customer takes to act")
 	f.BoolVar(&noPortOut, "no-port-outs", false, "do not play the winning carrier of port-outs")
