@@ -46,9 +46,10 @@ func recordCheck(ctx workflow.Context, check func() error) error {
 	return nil
 }
 
-// recordedCheck is the calendar check of a signal handler: recorded from versionNumberLevel.
-func (w *port) recordedCheck(ctx workflow.Context) calendarCheck {
-	if w.v < versionNumberLevel {
+// signalCheck is the calendar check of a signal handler in a port of version v: recorded from
+// versionNumberLevel (before, no signal's handling read the calendar).
+func signalCheck(v workflow.Version) calendarCheck {
+	if v < versionNumberLevel {
 		return checkNow
 	}
 	return recordCheck
@@ -116,7 +117,7 @@ func (w *port) setupChanges(ctx workflow.Context) error {
 		return err
 	}
 	listen(ctx, w, porting.SignalRequestPortDate, func(ctx workflow.Context, in porting.RequestPortDate) error {
-		if err := w.validateRequestPortDate(ctx, in, w.recordedCheck(ctx)); err != nil {
+		if err := w.validateRequestPortDate(ctx, in, signalCheck(w.v)); err != nil {
 			return err
 		}
 		w.takeSupp(ctx, w.findGroup(in.Group), in)

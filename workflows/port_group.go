@@ -218,7 +218,7 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 			g.pendingLOA = nil
 		}
 		if err != nil {
-			sub.finish(fmt.Sprintf("group %s: LOA v%d could not be submitted: %v", g.name, version, plainError(err)))
+			sub.refuse(fmt.Errorf("group %s: LOA v%d could not be submitted: %v", g.name, version, plainError(err)))
 			return plainError(err)
 		}
 		if checked && !w.passedCSR(ctx, g, sub, version, res) {

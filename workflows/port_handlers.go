@@ -68,7 +68,7 @@ func (w *port) setup(ctx workflow.Context) error {
 		return nil
 	})
 	listen(ctx, w, porting.SignalCarrierResponse, func(ctx workflow.Context, in porting.CarrierResponse) error {
-		if err := w.validateCarrierResponse(ctx, in, w.recordedCheck(ctx)); err != nil {
+		if err := w.validateCarrierResponse(ctx, in, signalCheck(w.v)); err != nil {
 			return err
 		}
 		w.queueAnswer(ctx, w.findGroup(in.Group), in)

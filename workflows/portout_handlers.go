@@ -81,11 +81,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 		return nil
 	})
 	listen(ctx, w, porting.SignalWinningCarrierRequest, func(ctx workflow.Context, in porting.WinningCarrierRequest) error {
-		check := checkNow
-		if w.v >= versionNumberLevel {
-			check = recordCheck
-		}
-		if err := w.validateCarrierRequest(ctx, in, check); err != nil {
+		if err := w.validateCarrierRequest(ctx, in, signalCheck(w.v)); err != nil {
 			return err
 		}
 		w.submit(ctx, in)
