@@ -93,8 +93,11 @@ func FuzzSignalPayloads(f *testing.F) {
 	f.Add(uint8(3), []byte(`{"approved":true,"by":""}`))
 	f.Add(uint8(4), []byte(`{"carrier":"Beta","owner_name":"A","address":"B","billing_contact":"C","numbers":["+14155550100"],"loa_ref":"x","requested_at":"2026-12-01T10:00:00Z"}`))
 	f.Add(uint8(5), []byte(`not json at all`))
+	f.Add(uint8(0), []byte(`{"group":"g","accepted":true,"port_date":"2026-12-07T09:00:00-05:00","numbers":[{"e164":"+14155550100","accepted":false,"reason_code":"PIN_INVALID"},{"e164":"","accepted":true}]}`))
+	f.Add(uint8(5), []byte(`{"group":"g","port_date":"2026-12-14T09:00:00-05:00","by":"ada"}`))
+	f.Add(uint8(6), []byte(`{"numbers":["+14155550100","+14155550100",""],"reason":"","by":"ops"}`))
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
-		switch which % 5 {
+		switch which % 7 {
 		case 0:
 			var r CarrierResponse
 			if json.Unmarshal(data, &r) == nil {
@@ -119,6 +122,16 @@ func FuzzSignalPayloads(f *testing.F) {
 			var w WinningCarrierRequest
 			if json.Unmarshal(data, &w) == nil {
 				requireFieldErrors(t, ValidateWinningCarrierRequest(w, fuzzNow))
+			}
+		case 5:
+			var r RequestPortDate
+			if json.Unmarshal(data, &r) == nil {
+				requireFieldErrors(t, ValidateRequestPortDate(r, fuzzNow))
+			}
+		case 6:
+			var r RemoveNumbers
+			if json.Unmarshal(data, &r) == nil {
+				requireFieldErrors(t, ValidateRemoveNumbers(r))
 			}
 		}
 	})
