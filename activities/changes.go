@@ -77,23 +77,15 @@ type DetachResult struct {
 	PhoneNumberLimit int `json:"phone_number_limit"`
 }
 
-// checkCSR (SubmitLOA's pre-check) compares an LOA with the customer service records the carrier gateway holds for the
-// group's numbers (the default: the customer_service_records table ops and the simulator fill),
+// checkCSR (SubmitLOA's pre-check) compares an LOA with the customer service records the carrier
+// gateway holds for the group's numbers (the default: the customer_service_records table ops and the simulator fill),
 // field by field (porting.CSRMismatches), and records the outcome in the audit log (csr_checked:
 // counts, field names and numbers, never a value), once per check (store.CSRCheckKey): an LOA the
 // check stops is not sent, so the corrected one is checked under the same version, and gets its own
 // outcome and audit row. Nothing here logs the LOA.
+//
+// SubmitLOA has checked the workflow, group, carrier and version; the numbers are checked here.
 func (a *Activities) checkCSR(ctx context.Context, in CSRCheckInput) (CSRCheckResult, error) {
-	switch {
-	case in.WorkflowID == "":
-		return CSRCheckResult{}, invalidInput("workflow_id", "is required")
-	case in.Group == "":
-		return CSRCheckResult{}, invalidInput("group", "is required")
-	case in.Carrier == "":
-		return CSRCheckResult{}, invalidInput("carrier", "is required")
-	case in.LOAVersion < 1:
-		return CSRCheckResult{}, invalidInput("loa_version", "must be 1 or more, got %d", in.LOAVersion)
-	}
 	if err := checkNumberList("numbers", in.Numbers); err != nil {
 		return CSRCheckResult{}, err
 	}

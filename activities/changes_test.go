@@ -95,31 +95,33 @@ func TestCheckCSRAgainUnderTheSameVersion(t *testing.T) {
 	require.Equal(t, 2, pgtest.Count(t, f.db, "audit_log", `workflow_id = 'port-in-csr-again' AND action = 'csr_checked' AND (detail->>'loa_version')::int = 1`))
 }
 
-func TestCheckCSRInputChecks(t *testing.T) {
+func TestSubmitLOAWithTheCSRPreCheckInputChecks(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	ok := activities.CSRCheckInput{WorkflowID: "port-in-x", Group: acmeDID, Carrier: acme, Numbers: []string{"+12125550100"}, LOAVersion: 1, LOA: loa()}
+	ok := activities.SubmitLOAInput{WorkflowID: "port-in-x", Group: acmeDID, Carrier: acme, NumberType: "did",
+		Numbers: []string{"+12125550100"}, Version: 1, LOA: loa(), CheckCSR: true}
 	for _, tc := range []struct {
 		name string
-		edit func(*activities.CSRCheckInput)
+		edit func(*activities.SubmitLOAInput)
 		msg  string
 	}{
-		{"no workflow", func(in *activities.CSRCheckInput) { in.WorkflowID = "" }, "workflow_id: is required"},
-		{"no group", func(in *activities.CSRCheckInput) { in.Group = "" }, "group: is required"},
-		{"no carrier", func(in *activities.CSRCheckInput) { in.Carrier = "" }, "carrier: is required"},
-		{"no version", func(in *activities.CSRCheckInput) { in.LOAVersion = 0 }, "loa_version: must be 1 or more, got 0"},
-		{"no numbers", func(in *activities.CSRCheckInput) { in.Numbers = nil }, "numbers: at least one number is required"},
-		{"not E.164", func(in *activities.CSRCheckInput) { in.Numbers = []string{"+12125550100", "555"} }, `numbers[1]: must be an E.164 number like +14155550100, got "555"`},
+		{"no workflow", func(in *activities.SubmitLOAInput) { in.WorkflowID = "" }, "workflow_id: is required"},
+		{"no group", func(in *activities.SubmitLOAInput) { in.Group = "" }, "group: is required"},
+		{"no carrier", func(in *activities.SubmitLOAInput) { in.Carrier = "" }, "carrier: is required"},
+		{"no version", func(in *activities.SubmitLOAInput) { in.Version = 0 }, "version: must be 1 or more, got 0"},
+		{"no numbers", func(in *activities.SubmitLOAInput) { in.Numbers = nil }, "numbers: at least one number is required"},
+		{"not E.164", func(in *activities.SubmitLOAInput) { in.Numbers = []string{"+12125550100", "555"} }, `numbers[1]: must be an E.164 number like +14155550100, got "555"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := ok
 			tc.edit(&in)
-			_, err := f.a.CheckCSR(ctx, in)
+			_, err := f.a.SubmitLOA(ctx, in)
 			requireAppErr(t, err, activities.ErrInvalidInput, tc.msg)
 			require.NotContains(t, err.Error(), "ACCT-99887766")
 		})
 	}
 	require.Zero(t, pgtest.Count(t, f.db, "audit_log", ""))
+	require.Zero(t, pgtest.Count(t, f.db, "carrier_submissions", ""))
 }
 
 func TestSubmitSupp(t *testing.T) {

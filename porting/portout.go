@@ -221,21 +221,7 @@ func ValidateWinningCarrierRequest(r WinningCarrierRequest, now time.Time) error
 	if r.BillingContact == "" {
 		p.add("billing_contact", "is required: the billing contact as the winning carrier states it")
 	}
-	if len(r.Numbers) == 0 {
-		p.add("numbers", "at least one number is required")
-	} else {
-		seen := map[string]int{}
-		for i, n := range r.Numbers {
-			f := fmt.Sprintf("numbers[%d]", i)
-			if !e164Pattern.MatchString(n) {
-				p.add(f, "must be an E.164 number like +14155550100, got %q", n)
-			} else if first, dup := seen[n]; dup {
-				p.add(f, "duplicate of numbers[%d] (%s)", first, n)
-			} else {
-				seen[n] = i
-			}
-		}
-	}
+	checkNumberList(&p, "numbers", r.Numbers)
 	if strings.TrimSpace(r.LOARef) == "" {
 		p.add("loa_ref", "is required: the reference of the LOA the customer signed for the winning carrier")
 	}

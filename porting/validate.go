@@ -269,20 +269,7 @@ func ValidateRequestPortDate(r RequestPortDate, now time.Time) error {
 // each number is part of the request and can still be removed.
 func ValidateRemoveNumbers(r RemoveNumbers) error {
 	var p problems
-	if len(r.Numbers) == 0 {
-		p.add("numbers", "at least one number is required")
-	}
-	seen := map[string]int{}
-	for i, n := range r.Numbers {
-		field := fmt.Sprintf("numbers[%d]", i)
-		if !e164Pattern.MatchString(n) {
-			p.add(field, "must be an E.164 number like +14155550100, got %q", n)
-		} else if first, dup := seen[n]; dup {
-			p.add(field, "duplicate of numbers[%d] (%s)", first, n)
-		} else {
-			seen[n] = i
-		}
-	}
+	checkNumberList(&p, "numbers", r.Numbers)
 	if strings.TrimSpace(r.Reason) == "" {
 		p.add("reason", "is required: why the numbers are removed")
 	}
@@ -302,6 +289,24 @@ func ValidateCancel(c Cancel) error {
 		p.add("by", "is required: who asked for the cancellation")
 	}
 	return p.err()
+}
+
+// checkNumberList: at least one number, each E.164, none twice (field[i] names the one at fault).
+func checkNumberList(p *problems, field string, numbers []string) {
+	if len(numbers) == 0 {
+		p.add(field, "at least one number is required")
+	}
+	seen := map[string]int{}
+	for i, n := range numbers {
+		f := fmt.Sprintf("%s[%d]", field, i)
+		if !e164Pattern.MatchString(n) {
+			p.add(f, "must be an E.164 number like +14155550100, got %q", n)
+		} else if first, dup := seen[n]; dup {
+			p.add(f, "duplicate of %s[%d] (%s)", field, first, n)
+		} else {
+			seen[n] = i
+		}
+	}
 }
 
 // isEmailAddress reports whether s is a bare email address. net/mail only parses (its debug log is
