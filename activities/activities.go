@@ -102,6 +102,9 @@ type RecordPortInInput struct {
 	// Kind is porting.KindPortIn (the default) or porting.KindInternationalPortIn.
 	Kind    string                `json:"kind,omitempty"`
 	Request porting.PortInRequest `json:"request"`
+	// Groups names each number's group, parallel to Request.Numbers: the orders of a bulk request
+	// (porting.Orders). Empty: each number in its `<carrier>/<type>` group.
+	Groups []string `json:"groups,omitempty"`
 }
 
 // RecordPortInResult describes the target instance.

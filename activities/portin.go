@@ -31,7 +31,7 @@ func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (Re
 	if kind == "" {
 		kind = porting.KindPortIn
 	}
-	inst, err := store.RecordPortIn(ctx, a.DB, in.WorkflowID, kind, r)
+	inst, err := store.RecordPortIn(ctx, a.DB, in.WorkflowID, kind, r, in.Groups...)
 	if err != nil {
 		return RecordPortInResult{}, classify(err)
 	}

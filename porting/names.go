@@ -57,6 +57,8 @@ var (
 	SearchCarrier      = temporal.NewSearchAttributeKeyKeywordList("Carrier")
 	SearchPhoneNumbers = temporal.NewSearchAttributeKeyKeywordList("PhoneNumbers")
 	SearchPortDate     = temporal.NewSearchAttributeKeyTime("PortDate")
+	// SearchRequestId (DESIGN §8 "Bulk") is the request's ID on the request and every order workflow.
+	SearchRequestId = temporal.NewSearchAttributeKeyKeyword("RequestId")
 )
 
 // MaxIndexedNumbers bounds the PhoneNumbers search attribute: the server refuses a value over 2 KB,

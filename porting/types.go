@@ -200,6 +200,17 @@ type Status struct {
 	History          []HistoryEntry `json:"history"`
 	// Ignored counts the signals the port could not take; the history lists the first ones only.
 	Ignored int `json:"ignored_signals,omitempty"`
+	// A page of the numbers (StatusPage): set only when Numbers does not list every number of the
+	// request — NumbersTotal of them, this page from NumbersOffset, the next page from NumbersNext
+	// (0: none).
+	NumbersTotal  int `json:"numbers_total,omitempty"`
+	NumbersOffset int `json:"numbers_offset,omitempty"`
+	NumbersNext   int `json:"numbers_next,omitempty"`
+	// Orders: a bulk request's groups are handled by order workflows (one per group of up to
+	// OrderSize numbers); Groups lists theirs, each with its workflow_id.
+	Orders int `json:"orders,omitempty"`
+	// RequestWorkflowID is, in an order's status, the workflow of the request it belongs to.
+	RequestWorkflowID string `json:"request_workflow_id,omitempty"`
 }
 
 // NumberStatus is one number's state in the status query.
@@ -236,6 +247,12 @@ type GroupStatus struct {
 	SplitFrom string `json:"split_from,omitempty"`
 	// Numbers counts the group's numbers (removed ones and those split off no longer count).
 	Numbers int `json:"numbers,omitempty"`
+	// WorkflowID is the order workflow that handles the group in a bulk request (DESIGN §8 "Bulk"):
+	// its updates (submit-loa, carrier-response, request-port-date, remove-numbers) go there.
+	WorkflowID string `json:"workflow_id,omitempty"`
+	// OrderOf is the LOA group a bulk request's order belongs to ("Acme Telecom/did" for
+	// "Acme Telecom/did~3"): one LOA serves all of its orders.
+	OrderOf string `json:"order_of,omitempty"`
 }
 
 // HistoryEntry is one line of a port's history: a state change, or a signal that was ignored and why.
@@ -262,3 +279,37 @@ type ValidationOutcome struct {
 
 // GroupName is the contract's LOA group name for a port-in: `<carrier>/<type>`.
 func GroupName(carrier, numberType string) string { return carrier + "/" + numberType }
+
+// StatusPage is the status query's optional argument (DESIGN §8 "Bulk"): which numbers to list. A
+// status answer of a request of thousands of numbers would pass the server's payload limits, so it
+// lists at most Limit numbers from Offset (DefaultStatusNumbers without an argument) and says where
+// the next page starts; `starter status` follows the pages.
+type StatusPage struct {
+	Offset int `json:"numbers_offset,omitempty"`
+	Limit  int `json:"numbers_limit,omitempty"`
+}
+
+// DefaultStatusNumbers is how many numbers a status answer lists when the query names no page:
+// every number of any request up to this size.
+const DefaultStatusNumbers = 5000
+
+// Page cuts st.Numbers to the page and sets NumbersTotal and NumbersNext when numbers are left out.
+func (p *StatusPage) Page(st *Status) {
+	offset, limit := 0, DefaultStatusNumbers
+	if p != nil {
+		offset = max(p.Offset, 0)
+		if p.Limit > 0 {
+			limit = min(p.Limit, DefaultStatusNumbers)
+		}
+	}
+	total := len(st.Numbers)
+	if offset == 0 && total <= limit {
+		return
+	}
+	start, end := min(offset, total), min(offset+limit, total)
+	st.Numbers = st.Numbers[start:end]
+	st.NumbersTotal, st.NumbersOffset = total, start
+	if end < total {
+		st.NumbersNext = end
+	}
+}

@@ -25,7 +25,13 @@ type InstanceInfo struct {
 // index on port_request_numbers decides races). The numbers are then locked against other ports until
 // FinishPortRequest (or the portability check) unlocks them. A rerun for the same workflow ID is a
 // no-op. It returns the instance's region and current phone-number limit.
-func RecordPortIn(ctx context.Context, db *sqlx.DB, workflowID, kind string, r porting.PortInRequest) (InstanceInfo, error) {
+//
+// groups, when given, names each number's group (parallel to r.Numbers): a bulk request's numbers
+// are recorded in their orders (porting.Orders); otherwise each is in its `<carrier>/<type>` group.
+func RecordPortIn(ctx context.Context, db *sqlx.DB, workflowID, kind string, r porting.PortInRequest, groups ...string) (InstanceInfo, error) {
+	if len(groups) > 0 && len(groups) != len(r.Numbers) {
+		return InstanceInfo{}, invalidInput("groups", "must name the group of each of the %d numbers, got %d", len(r.Numbers), len(groups))
+	}
 	request, err := json.Marshal(r) // a PortIn request carries no secrets (PINs come with LOAs)
 	if err != nil {
 		return InstanceInfo{}, invalidInput("request", "cannot be encoded: %v", err)
@@ -61,10 +67,14 @@ func RecordPortIn(ctx context.Context, db *sqlx.DB, workflowID, kind string, r p
 			workflowID, r.RequestID, kind, r.InstanceARN, porting.StateCheckingPortability, request); err != nil {
 			return err
 		}
-		groups := make([]string, len(r.Numbers))
 		carriers := make([]string, len(r.Numbers))
+		if len(groups) == 0 {
+			groups = make([]string, len(r.Numbers))
+			for i, n := range r.Numbers {
+				groups[i] = porting.GroupName(n.Carrier, n.Type)
+			}
+		}
 		for i, n := range r.Numbers {
-			groups[i] = porting.GroupName(n.Carrier, n.Type)
 			carriers[i] = n.Carrier
 		}
 		if _, err := tx.ExecContext(ctx, `

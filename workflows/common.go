@@ -45,7 +45,9 @@ func awaitHandlers(ctx workflow.Context) {
 // instance, carriers, numbers — that the start did not already set (the starter sets them all; a
 // port started by another client must be findable as well). It issues no command when nothing is
 // missing: every upsert is a visibility write on the server.
-func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.State, instanceARN string, carriers, numbers []string) {
+//
+// requestID, when given (ports from versionBulk), is published as RequestId.
+func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.State, instanceARN, requestID string, carriers, numbers []string) {
 	have := workflow.GetTypedSearchAttributes(ctx)
 	var missing []temporal.SearchAttributeUpdate
 	if _, ok := have.GetKeyword(porting.SearchPortKind); !ok {
@@ -62,6 +64,9 @@ func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.Stat
 	}
 	if _, ok := have.GetKeywordList(porting.SearchPhoneNumbers); !ok {
 		missing = append(missing, porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(numbers)))
+	}
+	if _, ok := have.GetKeyword(porting.SearchRequestId); !ok && requestID != "" {
+		missing = append(missing, porting.SearchRequestId.ValueSet(requestID))
 	}
 	if len(missing) > 0 {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, missing...)
@@ -83,9 +88,11 @@ func memoMilestone(s porting.State) bool {
 // workflow has: status answers the query; validated reports whether validation is done and its outcome.
 func registerStatusAndValidation(ctx workflow.Context, statusDescription, validationDescription string,
 	status func() porting.Status, validated func() (bool, porting.ValidationOutcome)) error {
-	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func() (porting.Status, error) {
-		return status(), nil
-	}, workflow.QueryHandlerOptions{Description: statusDescription}); err != nil {
+	if err := workflow.SetQueryHandlerWithOptions(ctx, porting.QueryStatus, func(page *porting.StatusPage) (porting.Status, error) {
+		st := status()
+		page.Page(&st)
+		return st, nil
+	}, workflow.QueryHandlerOptions{Description: statusDescription + "; an optional {numbers_offset, numbers_limit} pages the numbers of a large request"}); err != nil {
 		return err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, porting.UpdateAwaitValidation,

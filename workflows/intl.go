@@ -59,15 +59,7 @@ func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRe
 	}
 	p := &intlPortIn{req: req, invalid: invalid}
 	d := req.Deadlines.WithDefaults()
-	w := newPort(ctx, v, porting.KindInternationalPortIn, p, rules{
-		groupName: func(porting.PortNumber) string { return porting.IntlGroup },
-		carrierFollowUps: []followUp{
-			{businessDays: d.AcceptanceReminderBusinessDays, kind: "acceptance_reminder", recipient: activities.RecipientCarrier},
-			{businessDays: d.AcceptanceEscalationBusinessDays, kind: "acceptance_escalation", recipient: activities.RecipientOperations},
-		},
-		confirmCancelAtCarrier: true,
-		preferredWindow:        &req.PreferredWindow,
-	}, p.portInShape(d))
+	w := newPort(ctx, v, porting.KindInternationalPortIn, p, intlRules(d, &req.PreferredWindow), p.portInShape(d))
 	w.loaDefaults = porting.LOA{AccountNumber: req.CarrierAccountNumber, PIN: req.PIN, BillingTelephoneNumber: req.BillingTelephoneNumber}
 	w.resumeFrom = carry
 	if v >= versionFailurePaths {
@@ -78,6 +70,21 @@ func InternationalPortIn(ctx workflow.Context, req porting.InternationalPortInRe
 		}
 	}
 	return runPort(ctx, w)
+}
+
+// intlRules are the international process's rules: the partner carrier is chased with acceptance
+// reminders then escalations, a cancellation is a request it must confirm, a port date outside the
+// preferred window is noted and told.
+func intlRules(d porting.IntlDeadlines, window *porting.Window) rules {
+	return rules{
+		groupName: func(porting.PortNumber) string { return porting.IntlGroup },
+		carrierFollowUps: []followUp{
+			{businessDays: d.AcceptanceReminderBusinessDays, kind: "acceptance_reminder", recipient: activities.RecipientCarrier},
+			{businessDays: d.AcceptanceEscalationBusinessDays, kind: "acceptance_escalation", recipient: activities.RecipientOperations},
+		},
+		confirmCancelAtCarrier: true,
+		preferredWindow:        window,
+	}
 }
 
 // intlValidated is the recorded outcome of an international request's validation.

@@ -75,6 +75,11 @@ type port struct {
 	// The request's own deadline before its groups exist (international portability and cost).
 	nextDeadline     time.Time
 	nextDeadlineKind string
+
+	// Bulk requests (versionBulk): the request's orders (port_bulk.go), or, in an order's workflow,
+	// its link to the request (order.go).
+	bulk  *bulkRequest
+	order *orderLink
 }
 
 func (w *port) clearRequestDeadline() { w.nextDeadline, w.nextDeadlineKind = time.Time{}, "" }
@@ -127,9 +132,13 @@ func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 		w.note(ctx, w.state, fmt.Sprintf("continued as run %d of this port (a new history; the state carried over)", w.runs+1))
 		return w.runGroups(ctx)
 	}
-	metrics.PortStarted(ctx, w.kind)
-	w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.label(), len(w.req.Numbers), w.req.InstanceARN))
-	w.upsertIdentity(ctx)
+	if w.order == nil {
+		metrics.PortStarted(ctx, w.kind)
+		w.note(ctx, porting.StateValidating, fmt.Sprintf("%s of %d number(s) to %s requested", w.label(), len(w.req.Numbers), w.req.InstanceARN))
+		w.upsertIdentity(ctx)
+	} else {
+		w.note(ctx, porting.StateValidating, fmt.Sprintf("%s: %d number(s) to %s", w.orderLabel(), len(w.req.Numbers), w.req.InstanceARN))
+	}
 
 	err := w.proc.validate(ctx, w)
 	w.validated = true
@@ -152,6 +161,9 @@ func (w *port) run(ctx workflow.Context) (porting.PortResult, error) {
 	}
 	if w.cancel != nil {
 		return w.finish(ctx, porting.StateCancelled, w.cancelNote())
+	}
+	if w.bulk != nil {
+		return w.runOrders(ctx, portable)
 	}
 
 	w.groups = buildGroups(portable, w.rules.groupName)
@@ -212,9 +224,12 @@ func (w *port) useCalendar(country, tz string) error {
 // record checks the request against the database (instance, flow, inventory, other ports), records
 // it and locks its numbers.
 func (w *port) record(ctx workflow.Context) error {
+	in := activities.RecordPortInInput{WorkflowID: w.workflowID, Kind: w.kind, Request: w.req}
+	if w.isBulk() {
+		in.Groups = w.planOrders() // each number recorded in its order's group
+	}
 	var res activities.RecordPortInResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "record request and lock numbers"), acts.RecordPortIn,
-		activities.RecordPortInInput{WorkflowID: w.workflowID, Kind: w.kind, Request: w.req}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(withDBActivity(ctx, "record request and lock numbers"), acts.RecordPortIn, in).Get(ctx, &res)
 	return plainError(err)
 }
 
@@ -259,11 +274,19 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		w.validation = porting.ValidationOutcome{State: end, Reason: reason}
 	}
 	w.setState(ctx, end, reason)
-	metrics.PortEnded(ctx, w.kind, end)
+	if w.order == nil {
+		metrics.PortEnded(ctx, w.kind, end)
+	}
 	for _, n := range w.numbers {
 		if !n.state.IsEnd() {
 			n.state = end
 		}
+	}
+	if w.order != nil {
+		// An order leaves the request's rows and its end to the request, which it tells.
+		w.reportToRequest(ctx, true)
+		awaitHandlers(ctx)
+		return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
 	}
 	// A request the database refused was never recorded: there is nothing to finish or tell.
 	if w.validation.Accepted {
@@ -328,6 +351,7 @@ func (w *port) refreshState(ctx workflow.Context) {
 		w.publishState(ctx, least)
 	}
 	w.upsertPortDate(ctx)
+	w.reportToRequest(ctx, false)
 }
 
 // setState records a request-level state change in the history and the search attributes.
@@ -374,7 +398,11 @@ func (w *port) upsertIdentity(ctx workflow.Context) {
 			carriers = append(carriers, n.Carrier)
 		}
 	}
-	upsertMissingIdentity(ctx, w.kind, w.state, w.req.InstanceARN, carriers, numbers)
+	requestID := ""
+	if w.v >= versionBulk {
+		requestID = w.req.RequestID
+	}
+	upsertMissingIdentity(ctx, w.kind, w.state, w.req.InstanceARN, requestID, carriers, numbers)
 }
 
 // upsertPortDate publishes the earliest port date of the open groups.

@@ -117,6 +117,9 @@ func (w *port) setupChanges(ctx workflow.Context) error {
 		return err
 	}
 	listen(ctx, w, porting.SignalRequestPortDate, func(ctx workflow.Context, in porting.RequestPortDate) error {
+		if w.ordered() {
+			return w.forwardSignal(ctx, porting.SignalRequestPortDate, in.Group, in)
+		}
 		if err := w.validateRequestPortDate(ctx, in, signalCheck(w.v)); err != nil {
 			return err
 		}
@@ -124,6 +127,9 @@ func (w *port) setupChanges(ctx workflow.Context) error {
 		return nil
 	})
 	listen(ctx, w, porting.SignalRemoveNumbers, func(ctx workflow.Context, in porting.RemoveNumbers) error {
+		if w.ordered() && porting.ValidateRemoveNumbers(in) == nil && len(in.Numbers) < w.openNumbers() {
+			return w.forwardRemoval(ctx, in)
+		}
 		if err := w.validateRemoveNumbers(in); err != nil {
 			return err
 		}

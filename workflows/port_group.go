@@ -69,7 +69,7 @@ type keepLive struct{ error }
 
 // runGroup drives one group from awaiting_loa to an end.
 func (w *port) runGroup(ctx workflow.Context, g *group) {
-	if !g.resumed && g.splitFrom == "" {
+	if !g.resumed && g.splitFrom == "" && w.order == nil { // a bulk request asks once per group for all its orders
 		w.notify(ctx, activities.Notification{
 			Key: "loa-requested/" + g.name, Kind: "loa_requested", Recipient: activities.RecipientCustomer,
 			Subject: "LOA needed for " + g.name,
@@ -163,7 +163,7 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 			}
 			w.setGroupState(ctx, g, porting.StateCancelled, "expired: "+g.lastReason)
 			w.notify(ctx, activities.Notification{
-				Key: "loa-expired/" + g.name, Kind: "loa_expired", Recipient: activities.RecipientCustomer,
+				Key: "loa-expired/" + w.loaGroup(g), Kind: "loa_expired", Recipient: activities.RecipientCustomer,
 				Subject: "Port request expired for " + g.name,
 				Body:    fmt.Sprintf("We received no LOA for %s within %d days, so this part of the request was closed.", g.name, w.deadlines.CustomerSilenceDays),
 			})
@@ -171,7 +171,7 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		default:
 			w.note(ctx, g.state, fmt.Sprintf("%s: LOA reminder %d sent", g.name, reminders))
 			w.notify(ctx, activities.Notification{
-				Key: fmt.Sprintf("loa-reminder/%s/%d/%d", g.name, g.loaVersion, reminders), Kind: "loa_reminder",
+				Key: fmt.Sprintf("loa-reminder/%s/%d/%d", w.loaGroup(g), g.loaVersion, reminders), Kind: "loa_reminder",
 				Recipient: activities.RecipientCustomer, Subject: "Reminder: LOA needed for " + g.name,
 				Body: fmt.Sprintf("We are still waiting for the LOA for %s; the request expires on %s.", g.name, w.localDay(expiry)),
 			})
@@ -179,6 +179,16 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 			g.loaReminderAt = w.clock.addBusinessDays(ctx, g.loaReminderAt, w.deadlines.LOAReminderBusinessDays)
 		}
 	}
+}
+
+// loaGroup is the group the customer sends the LOA for: in an order of a bulk request, the group it
+// belongs to (its orders' reminders are one message to the customer: the outbox keeps one row per
+// key); otherwise the group itself.
+func (w *port) loaGroup(g *group) string {
+	if w.order != nil && g.splitFrom == "" {
+		return porting.OrderOf(g.name)
+	}
+	return g.name
 }
 
 // askForLOA starts a new wait for the customer's LOA from now (the silence expiry and the

@@ -61,6 +61,9 @@ func (w *port) setup(ctx workflow.Context) error {
 	}
 
 	listen(ctx, w, porting.SignalSubmitLOA, func(ctx workflow.Context, in porting.SubmitLOA) error {
+		if w.ordered() {
+			return w.forwardSignal(ctx, porting.SignalSubmitLOA, in.Group, in)
+		}
 		if err := w.validateSubmitLOA(in); err != nil {
 			return err
 		}
@@ -68,6 +71,9 @@ func (w *port) setup(ctx workflow.Context) error {
 		return nil
 	})
 	listen(ctx, w, porting.SignalCarrierResponse, func(ctx workflow.Context, in porting.CarrierResponse) error {
+		if w.ordered() {
+			return w.forwardSignal(ctx, porting.SignalCarrierResponse, in.Group, in)
+		}
 		if err := w.validateCarrierResponse(ctx, in, signalCheck(w.v)); err != nil {
 			return err
 		}
@@ -83,6 +89,9 @@ func (w *port) setup(ctx workflow.Context) error {
 	})
 	if err := w.setupChanges(ctx); err != nil {
 		return err
+	}
+	if w.v >= versionBulk && w.order == nil {
+		listen(ctx, w, porting.SignalOrderReport, func(ctx workflow.Context, r orderReport) error { return w.takeReport(ctx, r) })
 	}
 	return w.proc.setup(ctx, w)
 }
@@ -156,9 +165,16 @@ func (w *port) openGroup(name string) (*group, error) {
 	return g, nil
 }
 
+// ordered reports whether the request's groups are handled by its orders (a bulk request whose
+// orders started): group-addressed updates are refused with where to send them, signals forwarded.
+func (w *port) ordered() bool { return w.bulk != nil && w.bulk.started }
+
 func (w *port) validateSubmitLOA(in porting.SubmitLOA) error {
 	if err := porting.ValidateSubmitLOA(in); err != nil {
 		return err
+	}
+	if w.ordered() {
+		return w.bulkRefusal(in.Group)
 	}
 	g, err := w.openGroup(in.Group)
 	if err != nil {
@@ -193,6 +209,9 @@ func (w *port) takeLOA(ctx workflow.Context, in porting.SubmitLOA) *loaSubmissio
 // checks that read the business calendar (the port date rule): at once for an update's validator,
 // recorded for a signal (recordedCheck), so a holiday-data upgrade cannot change a replayed decision.
 func (w *port) validateCarrierResponse(ctx workflow.Context, in porting.CarrierResponse, check calendarCheck) error {
+	if w.ordered() {
+		return w.bulkRefusal(in.Group)
+	}
 	g := w.findGroup(in.Group)
 	if g == nil || w.state.IsEnd() {
 		_, err := w.openGroup(in.Group)
@@ -234,6 +253,9 @@ func (w *port) validateCancel(in porting.Cancel) error {
 func (w *port) cancelRefusal() string {
 	if w.state.IsEnd() {
 		return fmt.Sprintf("request %s is %s; there is nothing to cancel", w.req.RequestID, w.state)
+	}
+	if w.ordered() {
+		return w.bulkCancelRefusal()
 	}
 	if len(w.groups) == 0 {
 		return ""

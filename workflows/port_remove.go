@@ -68,6 +68,14 @@ func (r *removeRequest) result() (string, error) {
 // openNumbers counts the request's numbers that have not ended (not removed, ported, not portable…).
 func (w *port) openNumbers() int {
 	n := 0
+	if w.ordered() {
+		for _, ns := range w.bulkNumberStatuses() {
+			if !ns.State.IsEnd() {
+				n++
+			}
+		}
+		return n
+	}
 	for _, ns := range w.numbers {
 		if !ns.state.IsEnd() {
 			n++
@@ -98,6 +106,8 @@ func (w *port) validateRemoveNumbers(in porting.RemoveNumbers) error {
 		return fmt.Errorf("request %s is %s", w.req.RequestID, w.state)
 	case w.cancel != nil:
 		return fmt.Errorf("request %s is being cancelled", w.req.RequestID)
+	case w.ordered():
+		return w.bulkRemovalRefusal(in)
 	case len(w.groups) == 0:
 		return fmt.Errorf("request %s is %s: numbers can be removed once the portability check is done and its LOA groups exist", w.req.RequestID, w.state)
 	}

@@ -44,6 +44,9 @@ func (w *port) localTime(t time.Time) string { return w.clock.local(t).Format(ti
 func (w *port) localDay(t time.Time) string { return w.clock.local(t).Format("Mon 2 Jan 2006") }
 
 func (w *port) numberStatuses() []porting.NumberStatus {
+	if w.bulk != nil && w.numbers != nil {
+		return w.bulkNumberStatuses()
+	}
 	if w.numbers == nil {
 		out := make([]porting.NumberStatus, len(w.req.Numbers))
 		for i, n := range w.req.Numbers {
@@ -74,6 +77,21 @@ func (w *port) status() porting.Status {
 		Ignored:     w.ignoredSignals,
 	}
 	next, nextKind := w.nextDeadline, w.nextDeadlineKind
+	if w.order != nil {
+		s.RequestWorkflowID = w.order.request
+	}
+	if w.bulk != nil && w.bulk.started {
+		s.Groups = w.orderGroups()
+		for _, o := range w.bulk.orders {
+			if len(o.numbers) == 0 {
+				continue
+			}
+			s.Orders++
+			if d := o.report.NextDeadline; d != nil && !o.done && (next.IsZero() || d.Before(next)) {
+				next, nextKind = *d, o.report.NextDeadlineKind
+			}
+		}
+	}
 	for _, g := range w.groups {
 		gs := porting.GroupStatus{
 			Group: g.name, State: g.visibleState(), LOAVersion: g.loaVersion, PortDate: g.portDate,

@@ -36,6 +36,9 @@ func (w *port) validateRequestPortDate(ctx workflow.Context, in porting.RequestP
 	if w.v < versionNumberLevel {
 		return fmt.Errorf("request %s started before port date changes existed; ask support to cancel and start a new request", w.req.RequestID)
 	}
+	if w.ordered() {
+		return w.bulkRefusal(in.Group)
+	}
 	g, err := w.openGroup(in.Group)
 	if err != nil {
 		return err

@@ -505,7 +505,11 @@ func (w *portOut) note(ctx workflow.Context, s porting.State, note string) {
 // upsertIdentity publishes the attributes an operator searches by (the starter sets them at start
 // too, but a port-out started by another client must be findable as well).
 func (w *portOut) upsertIdentity(ctx workflow.Context) {
-	upsertMissingIdentity(ctx, porting.KindPortOut, w.state, w.req.InstanceARN, []string{w.req.WinningCarrier}, append([]string{}, w.req.Numbers...))
+	requestID := ""
+	if w.v >= versionBulk {
+		requestID = w.req.RequestID
+	}
+	upsertMissingIdentity(ctx, porting.KindPortOut, w.state, w.req.InstanceARN, requestID, []string{w.req.WinningCarrier}, append([]string{}, w.req.Numbers...))
 }
 
 // upsertPortDate publishes the approved release time.

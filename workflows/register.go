@@ -18,4 +18,5 @@ func Register(r Registry) {
 	r.RegisterWorkflowWithOptions(PortIn, workflow.RegisterOptions{Name: porting.WorkflowPortIn})
 	r.RegisterWorkflowWithOptions(PortOut, workflow.RegisterOptions{Name: porting.WorkflowPortOut})
 	r.RegisterWorkflowWithOptions(InternationalPortIn, workflow.RegisterOptions{Name: porting.WorkflowInternationalPortIn})
+	r.RegisterWorkflowWithOptions(PortOrder, workflow.RegisterOptions{Name: porting.WorkflowPortOrder})
 }

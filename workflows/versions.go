@@ -18,8 +18,12 @@ const (
 	// groups, supplemental changes (request-port-date, remove-numbers), the port date rule, the CSR
 	// pre-check before each LOA version goes to the carrier.
 	versionNumberLevel workflow.Version = 2
+	// versionBulk: bulk requests (issue 13): a request of more than porting.OrderSize numbers is
+	// handled by order workflows (PortOrder), each with the search attributes of its own numbers;
+	// every port publishes RequestId.
+	versionBulk workflow.Version = 3
 	// latestVersion is the version new ports run.
-	latestVersion = versionNumberLevel
+	latestVersion = versionBulk
 )
 
 // portVersion is the version a port runs (workflow.DefaultVersion for ports started before
