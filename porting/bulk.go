@@ -20,6 +20,10 @@ const WorkflowPortOrder = "PortOrder"
 // (internal to a bulk request).
 const SignalOrderReport = "order-report"
 
+// ErrHandledByOrders is the error type of an update a bulk request refuses because its orders
+// take it: the refusal names them, and the starter sends the update there.
+const ErrHandledByOrders = "HandledByOrders"
+
 // OrderKind is the PortKind of the orders of a request of kind ("port_in_order", …).
 func OrderKind(kind string) string { return kind + "_order" }
 

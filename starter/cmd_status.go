@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,15 +22,33 @@ func (a *app) statusCmd() *cobra.Command {
 	var (
 		workflowID string
 		asJSON     bool
+		allNumbers bool
 	)
 	cmd := &cobra.Command{
-		Use:   "status --workflow ID [--json]",
+		Use:   "status --workflow ID [--json] [--numbers]",
 		Short: "Show a port's state, numbers, LOA groups, deadlines and history (the status query)",
-		Args:  cobra.NoArgs,
+		Long: "A request of more than " + fmt.Sprint(numbersListedUpTo) + " numbers shows how many numbers are in each state (--numbers lists\n" +
+			"them all); a bulk request's groups are its orders, each with the workflow that handles it. The\n" +
+			"status query pages the numbers of a large request; status follows the pages (--json prints them\n" +
+			"as one answer).",
+		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
 			raw, err := a.queryStatus(ctx, workflowID)
 			if err != nil {
 				return err
+			}
+			var st porting.Status
+			if err := json.Unmarshal(raw, &st); err != nil {
+				return failure(err, "decode status of %s: %v", workflowID, err)
+			}
+			if st.NumbersNext > 0 {
+				if st, err = a.followPages(ctx, workflowID, st); err != nil {
+					return err
+				}
+				st.NumbersTotal = 0
+				if raw, err = json.Marshal(st); err != nil {
+					return failure(err, "encode status of %s: %v", workflowID, err)
+				}
 			}
 			if asJSON {
 				var out bytes.Buffer
@@ -40,27 +59,33 @@ func (a *app) statusCmd() *cobra.Command {
 				_, err := a.stdout.Write(out.Bytes())
 				return err
 			}
-			var st porting.Status
-			if err := json.Unmarshal(raw, &st); err != nil {
-				return failure(err, "decode status of %s: %v", workflowID, err)
-			}
-			return writeStatus(a.stdout, workflowID, st, time.Now())
+			return writeStatus(a.stdout, workflowID, st, time.Now(), allNumbers)
 		}),
 	}
 	cmd.Flags().StringVar(&workflowID, "workflow", "", "workflow ID, e.g. port-in-REQ-1")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status query's JSON")
+	cmd.Flags().BoolVar(&allNumbers, "numbers", false, fmt.Sprintf("list every number even when there are more than %d", numbersListedUpTo))
 	_ = cmd.MarkFlagRequired("workflow")
 	return cmd
 }
 
 // queryStatus runs the status query and returns its JSON as the workflow produced it.
 func (a *app) queryStatus(ctx context.Context, workflowID string) (json.RawMessage, error) {
+	return a.queryStatusPage(ctx, workflowID, nil)
+}
+
+// queryStatusPage runs the status query for a page of the numbers (nil: the first).
+func (a *app) queryStatusPage(ctx context.Context, workflowID string, page *porting.StatusPage) (json.RawMessage, error) {
 	c, err := a.dial(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	val, err := c.QueryWorkflow(ctx, workflowID, "", porting.QueryStatus)
+	var args []any
+	if page != nil {
+		args = append(args, page)
+	}
+	val, err := c.QueryWorkflow(ctx, workflowID, "", porting.QueryStatus, args...)
 	if err != nil {
 		var (
 			nf     *serviceerror.NotFound
@@ -93,7 +118,11 @@ func (a *app) closedOrMissingQuery(workflowID string, cause error) error {
 // reason code when the carrier answered for them alone; groups their number count, and below the
 // table the split a group came from and a port date asked for that the carrier has not answered. A
 // port-out's one group is its winning carrier: requests received, rejections, the agreed release time.
-func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Time) error {
+// numbersListedUpTo: a request of more numbers shows how many are in each state instead of a row
+// each (status --numbers lists them).
+const numbersListedUpTo = 100
+
+func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Time, allNumbers bool) error {
 	loc := time.UTC
 	if st.TimeZone != "" {
 		if l, err := time.LoadLocation(st.TimeZone); err == nil {
@@ -147,8 +176,63 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 		return err
 	}
 
-	fmt.Fprintln(w, "\nNUMBERS")
+	if len(st.Numbers) > numbersListedUpTo && !allNumbers {
+		if err := writeNumberCounts(w, st); err != nil {
+			return err
+		}
+	} else if err := writeNumbers(w, st, portOut, orDash); err != nil {
+		return err
+	}
+	if err := writeGroups(w, st, portOut, at, deadline, orDash); err != nil {
+		return err
+	}
+	if err := writeGroupChanges(w, st.Groups, at); err != nil {
+		return err
+	}
+	if err := writeActions(w, st.Groups, portOut); err != nil {
+		return err
+	}
+
+	fmt.Fprintln(w, "\nHISTORY")
 	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "AT\tSTATE\tNOTE")
+	for _, h := range st.History {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.At.In(loc).Format("2006-01-02 15:04:05 MST"), h.State, h.Note)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if st.Ignored > 0 {
+		fmt.Fprintf(w, "\n%d signal(s) ignored in all (the history lists the first ones)\n", st.Ignored)
+	}
+	return nil
+}
+
+// writeNumberCounts shows how many of a large request's numbers are in each state, in order of
+// progress.
+func writeNumberCounts(w io.Writer, st porting.Status) error {
+	count := map[porting.State]int{}
+	var states []porting.State
+	for _, n := range st.Numbers {
+		if count[n.State] == 0 {
+			states = append(states, n.State)
+		}
+		count[n.State]++
+	}
+	sort.SliceStable(states, func(i, j int) bool { return states[i].Progress() < states[j].Progress() })
+	fmt.Fprintf(w, "\nNUMBERS (%d; --numbers lists them)\n", len(st.Numbers))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "STATE\tNUMBERS")
+	for _, s := range states {
+		fmt.Fprintf(tw, "%s\t%d\n", s, count[s])
+	}
+	return tw.Flush()
+}
+
+// writeNumbers lists every number with its state, group and reason.
+func writeNumbers(w io.Writer, st porting.Status, portOut bool, orDash func(string) string) error {
+	fmt.Fprintln(w, "\nNUMBERS")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	// CODE (a number's own reason code, from a per-number carrier answer) only when a number has one.
 	withCode := false
 	for _, n := range st.Numbers {
@@ -172,19 +256,26 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 		}
 		fmt.Fprintln(tw, strings.Join(append(row, orDash(n.Reason)), "\t"))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	return tw.Flush()
+}
 
+// writeGroups lists the LOA groups (a bulk request's: its orders, with their workflows), or a
+// port-out's winning carrier.
+func writeGroups(w io.Writer, st porting.Status, portOut bool, at func(*time.Time) string,
+	deadline func(*time.Time, string, bool) string, orDash func(string) string) error {
 	if portOut {
 		fmt.Fprintln(w, "\nWINNING CARRIER")
 	} else {
 		fmt.Fprintln(w, "\nLOA GROUPS")
 	}
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	if portOut {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	orders := st.Orders > 0
+	switch {
+	case portOut:
 		fmt.Fprintln(tw, "CARRIER\tSTATE\tREQUESTS\tREJECTED\tRELEASE AT\tNEXT DEADLINE\tLAST REJECTION")
-	} else {
+	case orders:
+		fmt.Fprintln(tw, "GROUP\tSTATE\tNUMBERS\tLOA\tREJECTED\tPORT DATE\tNEXT DEADLINE\tLAST REASON\tORDER WORKFLOW")
+	default:
 		fmt.Fprintln(tw, "GROUP\tSTATE\tNUMBERS\tLOA\tREJECTED\tPORT DATE\tNEXT DEADLINE\tLAST REASON")
 	}
 	for _, g := range st.Groups {
@@ -200,35 +291,17 @@ func writeStatus(w io.Writer, workflowID string, st porting.Status, now time.Tim
 		if g.Numbers > 0 {
 			count = fmt.Sprint(g.Numbers)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", g.Group, g.State, count, version, g.Rounds, at(g.PortDate),
+		row := fmt.Sprintf("%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s", g.Group, g.State, count, version, g.Rounds, at(g.PortDate),
 			deadline(g.NextDeadline, g.NextDeadlineKind, false), orDash(g.LastReason))
+		if orders {
+			row += "\t" + orDash(g.WorkflowID)
+		}
+		fmt.Fprintln(tw, row)
 	}
 	if len(st.Groups) == 0 {
 		fmt.Fprintln(tw, "-\t\t\t\t\t\t")
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if err := writeGroupChanges(w, st.Groups, at); err != nil {
-		return err
-	}
-	if err := writeActions(w, st.Groups, portOut); err != nil {
-		return err
-	}
-
-	fmt.Fprintln(w, "\nHISTORY")
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "AT\tSTATE\tNOTE")
-	for _, h := range st.History {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.At.In(loc).Format("2006-01-02 15:04:05 MST"), h.State, h.Note)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if st.Ignored > 0 {
-		fmt.Fprintf(w, "\n%d signal(s) ignored in all (the history lists the first ones)\n", st.Ignored)
-	}
-	return nil
+	return tw.Flush()
 }
 
 // writeGroupChanges lists, for the groups that have them, the split a group came from and the port

@@ -29,7 +29,7 @@ func TestWriteStatusPortIn(t *testing.T) {
 		History: []porting.HistoryEntry{{At: now, State: porting.StateScheduled, Note: "Acme Telecom/did: carrier accepted"}},
 	}
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now, false))
 	text := out.String()
 	for _, want := range []string{
 		"Time zone:      America/New_York",
@@ -72,7 +72,7 @@ func TestWriteStatusSplitGroupAndRequestedPortDate(t *testing.T) {
 		},
 	}
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now, false))
 	text := out.String()
 	assert.Contains(t, text, "NUMBERS\n"+
 		"E164          STATE         GROUP               CODE          REASON\n"+
@@ -100,7 +100,7 @@ func TestWriteStatusSplitGroupAndRequestedPortDate(t *testing.T) {
 	var back porting.Status
 	require.NoError(t, json.Unmarshal(raw, &back))
 	var again bytes.Buffer
-	require.NoError(t, writeStatus(&again, "port-in-REQ-1", back, now))
+	require.NoError(t, writeStatus(&again, "port-in-REQ-1", back, now, false))
 	assert.Equal(t, text, again.String())
 }
 
@@ -117,7 +117,7 @@ func TestWriteStatusShowsTheCustomerAction(t *testing.T) {
 		},
 	}
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now))
+	require.NoError(t, writeStatus(&out, "port-in-REQ-1", st, now, false))
 	text := out.String()
 	assert.Contains(t, text, "ADDRESS_MISMATCH: service address differs\n", "the carrier's own reason stays in LAST REASON")
 	assert.Contains(t, text, "\nWHAT THE CUSTOMER SHOULD DO\nGROUP             CODE              ACTION\n"+
@@ -128,7 +128,7 @@ func TestWriteStatusShowsTheCustomerAction(t *testing.T) {
 	st.Groups = []porting.GroupStatus{{Group: "Beta Wireless", State: porting.StateRejectedMismatch, LOAVersion: 1, Rounds: 1,
 		LastReason: "mismatched: address", LastReasonCode: porting.ReasonAddressMismatch, CustomerAction: "Beta Wireless must send a corrected request."}}
 	out.Reset()
-	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now))
+	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now, false))
 	assert.Contains(t, out.String(), "WHAT THE WINNING CARRIER SHOULD DO\nGROUP          CODE              ACTION\n"+
 		"Beta Wireless  ADDRESS_MISMATCH  Beta Wireless must send a corrected request.\n")
 }
@@ -157,7 +157,7 @@ func TestWriteStatusPortOut(t *testing.T) {
 		History: []porting.HistoryEntry{{At: release, State: porting.StateCompleted, Note: "1 number(s) released to Beta Wireless"}},
 	}
 	var out bytes.Buffer
-	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now))
+	require.NoError(t, writeStatus(&out, "port-out-OUT-1", st, now, false))
 	text := out.String()
 	assert.Contains(t, text, "Outcome:        1 number(s) released to Beta Wireless")
 	assert.Contains(t, text, "WINNING CARRIER\nCARRIER        STATE      REQUESTS  REJECTED  RELEASE AT")

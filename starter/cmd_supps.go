@@ -29,7 +29,11 @@ func (a *app) requestPortDateCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.sendUpdate(ctx, workflowID, porting.SignalRequestPortDate, r)
+			return a.sendGroupUpdate(ctx, workflowID, porting.SignalRequestPortDate, r.Group, func(group string) any {
+				out := r
+				out.Group = group
+				return out
+			})
 		}),
 	}
 	f := cmd.Flags()
@@ -92,7 +96,7 @@ func (a *app) removeNumbersCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.sendUpdate(ctx, workflowID, porting.SignalRemoveNumbers, r)
+			return a.removeNumbers(ctx, workflowID, r)
 		}),
 	}
 	f := cmd.Flags()

@@ -46,7 +46,11 @@ func (a *app) submitLOACmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return a.sendUpdate(ctx, workflowID, porting.SignalSubmitLOA, payload)
+			return a.sendGroupUpdate(ctx, workflowID, porting.SignalSubmitLOA, payload.Group, func(group string) any {
+				p := payload
+				p.Group = group
+				return p
+			})
 		}),
 	}
 	cmd.Flags().StringVar(&workflowID, "workflow", "", "workflow ID, e.g. port-in-REQ-1")
@@ -130,7 +134,11 @@ func (a *app) carrierResponseCmd() *cobra.Command {
 					return err
 				}
 			}
-			return a.sendUpdate(ctx, workflowID, porting.SignalCarrierResponse, r)
+			return a.sendGroupUpdate(ctx, workflowID, porting.SignalCarrierResponse, r.Group, func(group string) any {
+				out := r
+				out.Group = group
+				return out
+			})
 		}),
 	}
 	f := cmd.Flags()

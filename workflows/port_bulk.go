@@ -419,7 +419,8 @@ func (w *port) bulkRefusal(group string) error {
 	if len(ids) == 0 {
 		return fmt.Errorf("group %q is not part of request %s", group, w.req.RequestID)
 	}
-	return fmt.Errorf("group %s of bulk request %s is handled by order workflow(s) %s: send it there (bin/starter does)", group, w.req.RequestID, strings.Join(ids, ", "))
+	return temporal.NewApplicationError(fmt.Sprintf("group %s of bulk request %s is handled by order workflow(s) %s: send it there (bin/starter does)",
+		group, w.req.RequestID, strings.Join(ids, ", ")), porting.ErrHandledByOrders)
 }
 
 // forwardSignal hands a group-addressed signal to the order(s) that handle the group (every order
@@ -507,6 +508,6 @@ func (w *port) bulkRemovalRefusal(in porting.RemoveNumbers) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("the numbers of bulk request %s are handled by its order workflows: send remove-numbers to %s with each one's numbers (bin/starter does)",
-		w.req.RequestID, strings.Join(ids, ", "))
+	return temporal.NewApplicationError(fmt.Sprintf("the numbers of bulk request %s are handled by its order workflows: send remove-numbers to %s with each one's numbers (bin/starter does)",
+		w.req.RequestID, strings.Join(ids, ", ")), porting.ErrHandledByOrders)
 }
