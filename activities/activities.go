@@ -77,7 +77,7 @@ func (a *Activities) carrier() CarrierGateway {
 	return a.defaultCarrier
 }
 
-// instances is the instance API in use; its rate limiters are shared by all provisioning in this worker.
+// instances is the instance API in use; its rate limit per instance is shared by every worker.
 func (a *Activities) instances() InstanceAPI {
 	if a.Instances != nil {
 		return a.Instances

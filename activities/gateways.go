@@ -2,10 +2,9 @@ package activities
 
 import (
 	"context"
-	"sync"
+	"time"
 
 	"github.com/jmoiron/sqlx"
-	"golang.org/x/time/rate"
 
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/store"
@@ -36,8 +35,10 @@ type CarrierGateway interface {
 // InstanceAPI is the contact-center instance's phone-number API. The default is simulated on the
 // phone_numbers table; a real connector replaces it without touching a workflow or an activity.
 type InstanceAPI interface {
-	// Limiter paces the requests to one instance (shared by every activity of this worker).
-	Limiter(instanceARN string) *rate.Limiter
+	// Reserve asks for the right to send one request to the instance, under the instance API's rate
+	// limit as it holds across every worker: wait is 0 when a token was taken (send the request now),
+	// and otherwise how long until the next one (nothing was taken: ask again then).
+	Reserve(ctx context.Context, instanceARN string) (wait time.Duration, err error)
 	// AddNumbers is one request adding numbers to the instance for a port, not yet live, mapped to
 	// contactFlow; a number already added is left as it is.
 	AddNumbers(ctx context.Context, instanceARN, contactFlow, workflowID string, numbers []porting.PortNumber) error
@@ -53,7 +54,8 @@ type InstanceAPI interface {
 	Detach(ctx context.Context, d store.Detach) (released, limit int, err error)
 }
 
-// Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5.
+// Instance API rate: the provider's instance API accepts 2 requests/s with a burst of 5 per instance,
+// whatever the number of callers.
 const (
 	InstanceAPIRate  = 2
 	InstanceAPIBurst = 5
@@ -99,20 +101,36 @@ func (c carrierOutbox) Supplement(ctx context.Context, in store.CarrierSupp) (in
 }
 
 // simulatedInstanceAPI is the default InstanceAPI: the instance's numbers are phone_numbers rows,
-// paced per instance at InstanceAPIRate with a burst of InstanceAPIBurst.
+// and its rate limit is a token bucket per instance in Postgres (store.TakeInstanceAPIToken), shared
+// by every worker on the database.
 type simulatedInstanceAPI struct {
-	db       *sqlx.DB
-	limiters *sync.Map // instance ARN → *rate.Limiter
+	db        *sqlx.DB
+	perSecond float64
+	burst     int
 }
 
-// NewSimulatedInstanceAPI is the InstanceAPI simulated on db's phone_numbers.
-func NewSimulatedInstanceAPI(db *sqlx.DB) InstanceAPI {
-	return simulatedInstanceAPI{db: db, limiters: &sync.Map{}}
+// SimulatedInstanceAPIOption changes a simulated instance API.
+type SimulatedInstanceAPIOption func(*simulatedInstanceAPI)
+
+// WithInstanceAPIRate sets the simulated instance API's rate limit per instance: perSecond requests a
+// second with bursts of burst (the default: InstanceAPIRate and InstanceAPIBurst). Every worker on the
+// database must use the same: there is one bucket per instance, whoever takes from it.
+func WithInstanceAPIRate(perSecond float64, burst int) SimulatedInstanceAPIOption {
+	return func(s *simulatedInstanceAPI) { s.perSecond, s.burst = perSecond, burst }
 }
 
-func (s simulatedInstanceAPI) Limiter(arn string) *rate.Limiter {
-	l, _ := s.limiters.LoadOrStore(arn, rate.NewLimiter(InstanceAPIRate, InstanceAPIBurst))
-	return l.(*rate.Limiter)
+// NewSimulatedInstanceAPI is the InstanceAPI simulated on db's phone_numbers, rate-limited per
+// instance across every worker on db.
+func NewSimulatedInstanceAPI(db *sqlx.DB, opts ...SimulatedInstanceAPIOption) InstanceAPI {
+	s := simulatedInstanceAPI{db: db, perSecond: InstanceAPIRate, burst: InstanceAPIBurst}
+	for _, o := range opts {
+		o(&s)
+	}
+	return s
+}
+
+func (s simulatedInstanceAPI) Reserve(ctx context.Context, arn string) (time.Duration, error) {
+	return store.TakeInstanceAPIToken(ctx, s.db, arn, s.perSecond, s.burst)
 }
 
 func (s simulatedInstanceAPI) AddNumbers(ctx context.Context, arn, flow, workflowID string, numbers []porting.PortNumber) error {

@@ -60,6 +60,11 @@ type countingInstances struct {
 	calls *calls
 }
 
+func (c countingInstances) Reserve(ctx context.Context, arn string) (time.Duration, error) {
+	c.calls.add("Reserve")
+	return c.InstanceAPI.Reserve(ctx, arn)
+}
+
 func (c countingInstances) AddNumbers(ctx context.Context, arn, flow, wf string, numbers []porting.PortNumber) error {
 	c.calls.add("AddNumbers")
 	return c.InstanceAPI.AddNumbers(ctx, arn, flow, wf, numbers)
@@ -104,7 +109,7 @@ func TestActivitiesGoThroughTheGivenGateways(t *testing.T) {
 	v, err := f.a.VerifyTestCall(ctx, ni)
 	require.NoError(t, err)
 	require.True(t, v.Answered, v.Reason)
-	require.Equal(t, map[string]int{"CheckPortability": 1, "SubmitPortRequest": 1, "AddNumbers": 2, "Activate": 1, "TestCall": 1}, c.n)
+	require.Equal(t, map[string]int{"CheckPortability": 1, "SubmitPortRequest": 1, "Reserve": 2, "AddNumbers": 2, "Activate": 1, "TestCall": 1}, c.n)
 }
 
 func TestNumberLevelActivitiesGoThroughTheGivenGateways(t *testing.T) {

@@ -3,10 +3,10 @@ package activities
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"golang.org/x/time/rate"
 
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/store"
@@ -22,9 +22,10 @@ type ProvisionProgress struct {
 // mapped to the contact flow, which must still exist and be published. It raises the instance's
 // phone-number limit by the number of numbers once per (workflow, group) — the service limit increase
 // that accompanies a port (store.PrepareProvisioning). Numbers go in batches of ProvisionBatchSize,
-// one instance-API request each, paced by the instance's rate limiter; progress is heartbeated. A
-// rerun after partial progress adds only what is missing. It returns how many of the group's numbers
-// are on the instance for this port and the instance's phone-number limit.
+// one instance-API request each, paced by the instance's rate limit (InstanceAPI.Reserve: it holds
+// across every worker); progress is heartbeated. A rerun after partial progress adds only what is
+// missing. It returns how many of the group's numbers are on the instance for this port and the
+// instance's phone-number limit.
 func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (ProvisionResult, error) {
 	if err := checkNumbersInput(in, true); err != nil {
 		return ProvisionResult{}, err
@@ -61,11 +62,10 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 		batch = DefaultProvisionBatchSize
 	}
 	api := a.instances()
-	limiter := api.Limiter(in.InstanceARN)
 	progress := ProvisionProgress{Done: len(in.Numbers) - len(todo), Total: len(in.Numbers)}
 	for start := 0; start < len(todo); start += batch {
 		part := todo[start:min(start+batch, len(todo))]
-		if err := waitHeartbeating(ctx, limiter, progress); err != nil {
+		if err := waitHeartbeating(ctx, api, in.InstanceARN, progress); err != nil {
 			return ProvisionResult{}, err
 		}
 		if err := api.AddNumbers(ctx, in.InstanceARN, flow, in.WorkflowID, part); err != nil {
@@ -119,20 +119,28 @@ func (a *Activities) ReleaseNumbers(ctx context.Context, in NumbersInput) error 
 	return classify(a.instances().Release(ctx, in.group()))
 }
 
-// waitHeartbeating waits for the instance API's rate limiter, heartbeating while it waits, so that a
-// long queue of provisioning on one instance is not taken for a dead worker.
-func waitHeartbeating(ctx context.Context, l *rate.Limiter, progress ProvisionProgress) error {
-	r := l.Reserve()
-	if !r.OK() {
-		return fmt.Errorf("instance API rate limiter refuses the request")
-	}
-	for delay := r.Delay(); delay > 0; delay = r.Delay() {
-		step := min(delay, 5*time.Second)
+// waitHeartbeating asks the instance API for a request token until it gets one, sleeping as long as
+// it is told to (at most 5 s at a time) and heartbeating while it waits, so that a long queue of
+// provisioning on one instance is not taken for a dead worker. The limit holds across every worker:
+// an activity on another worker takes from the same instance's tokens.
+func waitHeartbeating(ctx context.Context, api InstanceAPI, instanceARN string, progress ProvisionProgress) error {
+	for {
+		wait, err := api.Reserve(ctx, instanceARN)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("instance API rate limit of %s: %w", instanceARN, err)
+		}
+		if wait <= 0 {
+			return nil
+		}
+		// Waiters on one instance are told the same time; a little jitter spreads their next asks.
+		step := min(wait+time.Duration(rand.Int64N(int64(wait)/10+1)), 5*time.Second)
 		t := time.NewTimer(step)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			r.Cancel()
 			return ctx.Err()
 		case <-t.C:
 		}
@@ -140,5 +148,4 @@ func waitHeartbeating(ctx context.Context, l *rate.Limiter, progress ProvisionPr
 			activity.RecordHeartbeat(ctx, progress)
 		}
 	}
-	return nil
 }

@@ -173,7 +173,7 @@ func itemProvision(ctx context.Context, rep *report, e *env, o options) error {
 	rep.add("4", "baseline: one multi-row INSERT of the same 10,000 rows", fmt.Sprintf("%.0f ms", median(ins)), "", "", listf(ins, "%.0f"))
 	m := median(ratio)
 	rep.add("4", "ratio activity / INSERT", fmt.Sprintf("%.2f×", m), "≤ 1.5×", passIf(m <= 1.5), listf(ratio, "%.2f"))
-	rep.note("Item 4: %d numbers per instance-API request (%d batches: the limiter's burst, so it never waits; with the default %d per request the instance API's 2 requests/s make 10,000 numbers take ≥ 47.5 s by design). Each side on a fresh database.",
+	rep.note("Item 4: %d numbers per instance-API request (%d batches: the burst of the fresh instance's token bucket, so it never waits; with the default %d per request the instance API's 2 requests/s make 10,000 numbers take ≥ 47.5 s by design). Each side on a fresh database.",
 		provisionBatch, provisionNumbers/provisionBatch, 100)
 	return nil
 }

@@ -125,14 +125,21 @@ func ProvisionedFor(ctx context.Context, db *sqlx.DB, instanceARN, workflowID st
 
 // AddProvisionedNumbers puts numbers on the instance for the port, not yet live (state provisioned),
 // mapped to flow; a number already held is left as it is. (The simulated instance API's "add
-// numbers" request.)
+// numbers" request: it is recorded in the API's access log, instance_api_requests, in the same
+// transaction — see InstanceAPIRequests.)
 func AddProvisionedNumbers(ctx context.Context, db *sqlx.DB, instanceARN, flow, workflowID string, numbers []porting.PortNumber) error {
-	_, err := db.ExecContext(ctx, `
-		INSERT INTO phone_numbers (instance_arn, e164, type, state, contact_flow, port_request)
-		SELECT $1, u.e164, u.type, 'provisioned', $2, $3 FROM unnest($4::text[], $5::text[]) AS u(e164, type)
-		ON CONFLICT (e164) WHERE state <> 'released' DO NOTHING`,
-		instanceARN, flow, workflowID, pq.Array(E164List(numbers)), pq.Array(typeList(numbers)))
-	return err
+	return InTx(ctx, db, func(tx *sqlx.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO instance_api_requests (instance_arn, numbers) VALUES ($1, $2)`,
+			instanceARN, len(numbers)); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO phone_numbers (instance_arn, e164, type, state, contact_flow, port_request)
+			SELECT $1, u.e164, u.type, 'provisioned', $2, $3 FROM unnest($4::text[], $5::text[]) AS u(e164, type)
+			ON CONFLICT (e164) WHERE state <> 'released' DO NOTHING`,
+			instanceARN, flow, workflowID, pq.Array(E164List(numbers)), pq.Array(typeList(numbers)))
+		return err
+	})
 }
 
 // FinishProvisioning checks that every number of the group is now on the instance for this port (a
