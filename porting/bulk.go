@@ -32,6 +32,19 @@ func OrderWorkflowID(requestWorkflowID string, k int) string {
 	return requestWorkflowID + ".order-" + strconv.Itoa(k)
 }
 
+// RequestOfOrder is the request's workflow ID of an order's workflow ID (OrderWorkflowID), and
+// whether id is one.
+func RequestOfOrder(id string) (string, bool) {
+	i := strings.LastIndex(id, ".order-")
+	if i <= 0 {
+		return "", false
+	}
+	if _, err := strconv.Atoi(id[i+len(".order-"):]); err != nil {
+		return "", false
+	}
+	return id[:i], true
+}
+
 // OrderName is the name of the k-th order (from 1) of a group split into orders.
 func OrderName(group string, k int) string { return group + "~" + strconv.Itoa(k) }
 

@@ -38,6 +38,15 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 		return stats
 	}
 	g := findGroup(st, sub.Group)
+	target := sub.WorkflowID
+	if g != nil && g.WorkflowID != "" {
+		// A bulk request's order handles the group: its own status is the one to answer to.
+		target = g.WorkflowID
+		if st, stats, ok = s.status(ctx, target, "carrier submission (order)"); !ok {
+			return stats
+		}
+		g = findGroup(st, sub.Group)
+	}
 	if sub.Kind == store.SubmissionSupp && g != nil && g.State == porting.StateCancelRequested && g.RequestedPortDate != nil {
 		// The carrier answers the cancellation first: an answer now would be taken as the cancellation's
 		// (a reschedule), and the date asked for still awaits its answer if the cancellation is refused.
@@ -73,7 +82,7 @@ func (s *Simulator) carrierSubmission(ctx context.Context, sub store.CarrierSubm
 	for _, n := range answer.Rejected() {
 		attrs = append(attrs, "rejected_number", n.E164+" "+n.ReasonCode)
 	}
-	stats, done := s.update(ctx, sub.WorkflowID, porting.SignalCarrierResponse, "carrier-response", *answer, attrs...)
+	stats, done := s.update(ctx, target, porting.SignalCarrierResponse, "carrier-response", *answer, attrs...)
 	if done {
 		stats = stats.add(s.consumeSubmission(ctx, sub.ID))
 	}
@@ -317,6 +326,9 @@ func (s *Simulator) waitingPort(ctx context.Context, wf string) Stats {
 		return Stats{Errors: stats.Errors} // gone meanwhile: nothing to do
 	}
 	since := lastChange(st)
+	if st.Orders > 0 {
+		return Stats{} // a bulk request: its orders wait for the customer, each on its own
+	}
 	switch st.Kind {
 	case porting.KindPortIn, porting.KindInternationalPortIn:
 		var out Stats
@@ -393,6 +405,9 @@ func lastChange(st porting.Status) time.Time {
 
 // recorded reads the port request as recorded and its instance's ownership records.
 func (s *Simulator) recorded(ctx context.Context, wf string) (store.PortRequestRecord, store.Instance, error) {
+	if request, ok := porting.RequestOfOrder(wf); ok {
+		wf = request // an order of a bulk request: the request is recorded
+	}
 	rec, err := store.GetPortRequest(ctx, s.DB, wf)
 	if err != nil {
 		return rec, store.Instance{}, err

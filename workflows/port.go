@@ -54,6 +54,7 @@ type port struct {
 	state   porting.State
 	reason  string
 	numbers []*numberState
+	byE164  map[string]*numberState // numbers by E.164 (looked up, never iterated: a bulk request has thousands)
 	groups  []*group
 	history []porting.HistoryEntry
 
@@ -431,12 +432,21 @@ func (w *port) cancelNote() string {
 }
 
 func (w *port) number(e164 string) *numberState {
-	for _, n := range w.numbers {
-		if n.E164 == e164 {
-			return n
-		}
+	if n := w.findNumber(e164); n != nil {
+		return n
 	}
 	return &numberState{}
+}
+
+// findNumber is the request's number e164, or nil.
+func (w *port) findNumber(e164 string) *numberState {
+	if len(w.byE164) != len(w.numbers) {
+		w.byE164 = make(map[string]*numberState, len(w.numbers))
+		for _, n := range w.numbers {
+			w.byE164[n.E164] = n
+		}
+	}
+	return w.byE164[e164]
 }
 
 func (w *port) countNumbers(s porting.State) int {

@@ -84,15 +84,6 @@ func (w *port) openNumbers() int {
 	return n
 }
 
-// findNumber is the request's number e164, or nil.
-func (w *port) findNumber(e164 string) *numberState {
-	for _, n := range w.numbers {
-		if n.E164 == e164 {
-			return n
-		}
-	}
-	return nil
-}
 
 // validateRemoveNumbers says why the numbers cannot be removed now, or nil.
 func (w *port) validateRemoveNumbers(in porting.RemoveNumbers) error {
