@@ -135,3 +135,41 @@ func requireOnlyProblem(t *testing.T, err error, want string) {
 	require.Len(t, v.Problems, 1, "%v", err)
 	require.Equal(t, want, v.Problems[0].Error())
 }
+
+// A request with thousands of bad numbers: the message names the first ones and counts the rest;
+// Problems holds them all.
+func TestValidationErrorNamesTheFirstProblems(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		bad  int
+		more string
+	}{
+		{1, ""},
+		{MaxProblemsShown, ""},
+		{MaxProblemsShown + 1, "; … and 1 more problem"},
+		{3000, "; … and 2990 more problems"},
+	} {
+		t.Run(fmt.Sprint(tc.bad), func(t *testing.T) {
+			r := validPortIn()
+			r.Numbers = make([]PortNumber, tc.bad)
+			for i := range r.Numbers {
+				r.Numbers[i] = PortNumber{E164: fmt.Sprintf("415-555-%04d", i), Type: NumberTypeDID, Carrier: "Acme Telecom"}
+			}
+			err := ValidatePortIn(r)
+			var v *ValidationError
+			require.ErrorAs(t, err, &v)
+			require.Len(t, v.Problems, tc.bad, "Problems keeps every one")
+			msg := err.Error()
+			for i := range min(tc.bad, MaxProblemsShown) {
+				require.Contains(t, msg, fmt.Sprintf("numbers[%d].e164: must be an E.164 number like +14155550100, got \"415-555-%04d\"", i, i))
+			}
+			require.NotContains(t, msg, fmt.Sprintf("numbers[%d]", MaxProblemsShown))
+			if tc.more == "" {
+				require.NotContains(t, msg, "more problem")
+			} else {
+				require.True(t, strings.HasSuffix(msg, tc.more), msg)
+			}
+		})
+	}
+	require.Equal(t, "", (&ValidationError{}).Error())
+}

@@ -25,12 +25,34 @@ type ValidationError struct {
 	Problems []FieldError `json:"problems"`
 }
 
+// MaxProblemsShown is how many problems a ValidationError's message names (a 20,000-number request
+// may have thousands); the rest are counted ("… and 2990 more problems"). Problems keeps them all.
+const MaxProblemsShown = 10
+
+// Error names the first MaxProblemsShown problems, "field: rule" each, and counts the others.
 func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	shown := e.Problems[:min(len(e.Problems), MaxProblemsShown)]
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, p := range shown {
 		parts[i] = p.Error()
 	}
+	if more := MoreProblems(len(e.Problems)); more != "" {
+		parts = append(parts, more)
+	}
 	return strings.Join(parts, "; ")
+}
+
+// MoreProblems is what a message that names the first MaxProblemsShown of total problems says of
+// the others: "… and 2990 more problems", or "" when it names them all.
+func MoreProblems(total int) string {
+	switch more := total - MaxProblemsShown; {
+	case more <= 0:
+		return ""
+	case more == 1:
+		return "… and 1 more problem"
+	default:
+		return fmt.Sprintf("… and %d more problems", more)
+	}
 }
 
 // IsValidationError reports whether err is (or wraps) a ValidationError.
