@@ -57,6 +57,9 @@ var (
 	SearchCarrier      = temporal.NewSearchAttributeKeyKeywordList("Carrier")
 	SearchPhoneNumbers = temporal.NewSearchAttributeKeyKeywordList("PhoneNumbers")
 	SearchPortDate     = temporal.NewSearchAttributeKeyTime("PortDate")
+	// SearchRequestId is the request's request_id (DESIGN §8), set on the request's workflow and on
+	// any child workflow it runs: RequestId = "<request_id>" lists them all.
+	SearchRequestId = temporal.NewSearchAttributeKeyKeyword("RequestId")
 )
 
 // MaxIndexedNumbers bounds the PhoneNumbers search attribute: the server refuses a value over 2 KB,
@@ -81,6 +84,7 @@ func SearchAttributesToRegister() temporal.SearchAttributes {
 		SearchCarrier.ValueSet(nil),
 		SearchPhoneNumbers.ValueSet(nil),
 		SearchPortDate.ValueSet(time.Time{}),
+		SearchRequestId.ValueSet(""),
 	)
 }
 
@@ -93,4 +97,5 @@ var SearchAttributeTypes = [][2]string{
 	{"Carrier", "KeywordList"},
 	{"PhoneNumbers", "KeywordList"},
 	{"PortDate", "Datetime"},
+	{"RequestId", "Keyword"},
 }
