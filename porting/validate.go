@@ -146,6 +146,10 @@ func checkNoResume(p *problems, resume json.RawMessage) {
 	}
 }
 
+// IsRequestID reports whether id is a well-formed request_id (DESIGN §3: 1-64 letters, digits, '.',
+// '_' or '-', starting with a letter or digit).
+func IsRequestID(id string) bool { return requestIDPattern.MatchString(id) }
+
 func checkRequestID(p *problems, id string) {
 	if id == "" {
 		p.add("request_id", "is required")
