@@ -22,7 +22,8 @@ DEV_PAYLOAD_KEY      := .dev-payload-key
 
 # The contract's custom search attributes (porting.SearchAttributeTypes).
 SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
-                     Carrier=KeywordList PhoneNumbers=KeywordList PortDate=Datetime
+                     Carrier=KeywordList PhoneNumbers=KeywordList PortDate=Datetime \
+                     RequestId=Keyword
 
 export DATABASE_URL
 

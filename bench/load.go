@@ -178,6 +178,7 @@ func startOptions(id, taskQueue string, req porting.PortInRequest) client.StartW
 			porting.SearchInstanceArn.ValueSet(req.InstanceARN),
 			porting.SearchCarrier.ValueSet(carriers),
 			porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(numbers)),
+			porting.SearchRequestId.ValueSet(req.RequestID),
 		),
 	}
 }

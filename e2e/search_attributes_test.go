@@ -14,8 +14,8 @@ import (
 )
 
 // TestSearchAttributesFollowThePort checks what an operator searches by, at three states of a
-// running port: the six search attributes on the workflow, and `starter list` finding it by number
-// and state.
+// running port: the seven search attributes on the workflow, and `starter list` finding it by number,
+// request and state.
 func TestSearchAttributesFollowThePort(t *testing.T) {
 	ctx, s, srv := startSystemServer(t, 4*time.Minute)
 	s.ok(ctx, t, "instance", "add", "--arn", instanceARN)
@@ -37,6 +37,7 @@ func TestSearchAttributesFollowThePort(t *testing.T) {
 			require.Equal(c, instanceARN, got(porting.SearchInstanceArn))
 			require.Equal(c, []string{carrier}, list(porting.SearchCarrier))
 			require.Equal(c, []string{number1, number2}, list(porting.SearchPhoneNumbers))
+			require.Equal(c, "E2E-SA-1", got(porting.SearchRequestId))
 			if portDate != nil {
 				pd, ok := sa.GetTime(porting.SearchPortDate)
 				require.True(c, ok, "PortDate is set")
@@ -49,6 +50,9 @@ func TestSearchAttributesFollowThePort(t *testing.T) {
 			require.NoError(c, err)
 			require.Len(c, resp.Executions, 1)
 			r := s.run(ctx, "list", "--number", number2, "--state", string(state))
+			require.Equal(c, 0, r.code, r)
+			require.Contains(c, r.stdout, id)
+			r = s.run(ctx, "list", "--request-id", "E2E-SA-1", "--state", string(state))
 			require.Equal(c, 0, r.code, r)
 			require.Contains(c, r.stdout, id)
 		}, 30*time.Second, 300*time.Millisecond, "search attributes at %s", state)
@@ -65,4 +69,7 @@ func TestSearchAttributesFollowThePort(t *testing.T) {
 	r := s.run(ctx, "list", "--number", "+14155550199")
 	require.Equal(t, 0, r.code, r)
 	require.False(t, strings.Contains(r.stdout, id), "another number does not find it: %s", r.stdout)
+	r = s.run(ctx, "list", "--request-id", "E2E-SA-2")
+	require.Equal(t, 0, r.code, r)
+	require.False(t, strings.Contains(r.stdout, id), "another request does not find it: %s", r.stdout)
 }

@@ -28,13 +28,16 @@ func requireFieldErrors(t *testing.T, err error) {
 	if len(v.Problems) == 0 {
 		t.Fatalf("a ValidationError with no problem")
 	}
-	for _, p := range v.Problems {
+	for i, p := range v.Problems {
 		if strings.TrimSpace(p.Field) == "" || strings.TrimSpace(p.Rule) == "" {
 			t.Fatalf("a problem without field or rule: %+v", p)
 		}
-		if !strings.Contains(err.Error(), p.Field+": ") {
+		if i < MaxProblemsShown && !strings.Contains(err.Error(), p.Field+": ") {
 			t.Fatalf("message %q does not name field %s", err.Error(), p.Field)
 		}
+	}
+	if more := MoreProblems(len(v.Problems)); !strings.HasSuffix(err.Error(), more) {
+		t.Fatalf("message %q does not end with %q", err.Error(), more)
 	}
 }
 
@@ -64,7 +67,7 @@ func FuzzValidateInternationalPortIn(f *testing.F) {
 		requireFieldErrors(t, err)
 		if err == nil {
 			for i, n := range out.Numbers {
-				if !e164Pattern.MatchString(n.E164) {
+				if !isE164(n.E164) {
 					t.Fatalf("accepted numbers[%d] is not E.164: %q", i, n.E164)
 				}
 			}

@@ -171,13 +171,15 @@ func ValidateInternationalPortIn(r InternationalPortInRequest, now time.Time) (I
 	if len(r.Numbers) == 0 {
 		p.add("numbers", "at least one number is required")
 	}
-	if len(r.Numbers) > MaxNumbersPerRequest {
-		p.add("numbers", "at most %d numbers per request, got %d", MaxNumbersPerRequest, len(r.Numbers))
+	numbers := r.Numbers
+	if len(numbers) > MaxNumbersPerRequest {
+		p.add("numbers", "%s", tooManyNumbers(len(numbers)))
+		numbers = nil // refused whatever they are: not checked one by one
 	}
 	out := r
-	out.Numbers = make([]IntlNumber, len(r.Numbers))
-	seen := map[string]int{}
-	for i, n := range r.Numbers {
+	out.Numbers = make([]IntlNumber, len(numbers))
+	seen := make(map[string]int, len(numbers))
+	for i, n := range numbers {
 		field := fmt.Sprintf("numbers[%d]", i)
 		out.Numbers[i] = n
 		if !contains(intlTypes, n.Type) {
@@ -208,7 +210,7 @@ func ValidateInternationalPortIn(r InternationalPortInRequest, now time.Time) (I
 	if r.PIN == "" && r.BillingTelephoneNumber == "" {
 		p.add("pin", "a PIN or a billing_telephone_number is required")
 	}
-	if r.BillingTelephoneNumber != "" && !e164Pattern.MatchString(r.BillingTelephoneNumber) {
+	if r.BillingTelephoneNumber != "" && !isE164(r.BillingTelephoneNumber) {
 		p.add("billing_telephone_number", "must be an E.164 number like +442079460000")
 	}
 	if strings.TrimSpace(r.InvoiceRef) == "" {
@@ -260,16 +262,21 @@ func checkIntlNumber(p *problems, field string, n IntlNumber, country string) (s
 		}
 		return e164, true
 	}
-	if problem := numberProblem(num); problem != "" {
+	// One look-up of the type, which also says whether the number is valid (numberProblemOfType).
+	kind := phonenumbers.GetNumberType(num)
+	if problem := numberProblemOfType(num, kind); problem != "" {
 		p.add(field+".e164", "%s is not a valid number: %s", e164, problem)
 		return "", false
 	}
-	// Jersey, Guernsey and Isle of Man numbers are of the UK numbering plan: GB numbers here.
-	if region := phonenumbers.GetRegionCodeForNumber(num); !numberOfCountry(region, country) {
-		p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
-		return "", false
+	// Jersey, Guernsey and Isle of Man numbers are of the UK numbering plan: GB numbers here. When
+	// every region of the number's calling code is of the country (+44 for GB), so is the number and
+	// the library need not be asked which region it is in.
+	if !codeOfCountry(int(num.GetCountryCode()), country) {
+		if region := phonenumbers.GetRegionCodeForNumber(num); !numberOfCountry(region, country) {
+			p.add(field+".e164", "%s is a number of %s, not of %s (country)", e164, region, country)
+			return "", false
+		}
 	}
-	kind := phonenumbers.GetNumberType(num)
 	switch n.Type {
 	case IntlTypeLocal:
 		if kind != phonenumbers.FIXED_LINE && kind != phonenumbers.FIXED_LINE_OR_MOBILE && kind != phonenumbers.VOIP && kind != phonenumbers.UAN {
@@ -302,7 +309,7 @@ func intlCountries() []string {
 func ValidatePortabilityResult(r PortabilityResult) error {
 	var p problems
 	for i, n := range r.Numbers {
-		if !e164Pattern.MatchString(n.E164) {
+		if !isE164(n.E164) {
 			p.add(fmt.Sprintf("numbers[%d].e164", i), "must be an E.164 number, got %q", n.E164)
 		}
 	}

@@ -57,12 +57,15 @@ var (
 	SearchCarrier      = temporal.NewSearchAttributeKeyKeywordList("Carrier")
 	SearchPhoneNumbers = temporal.NewSearchAttributeKeyKeywordList("PhoneNumbers")
 	SearchPortDate     = temporal.NewSearchAttributeKeyTime("PortDate")
-	// SearchRequestId (DESIGN §8 "Bulk") is the request's ID on the request and every order workflow.
+	// SearchRequestId is the request's request_id (DESIGN §8), set on the request's workflow and on
+	// every order workflow it runs: RequestId = "<request_id>" lists them all.
 	SearchRequestId = temporal.NewSearchAttributeKeyKeyword("RequestId")
 )
 
-// MaxIndexedNumbers bounds the PhoneNumbers search attribute: the server refuses a value over 2 KB,
-// so a bulk request indexes its first 100 numbers (its status and the database hold them all).
+// MaxIndexedNumbers bounds the PhoneNumbers search attribute: the server refuses a value over 2 KB.
+// A request of more numbers is a bulk request whose orders hold at most this many each
+// (porting.OrderSize), so every number is in the PhoneNumbers of the order that handles it; the
+// request's own workflow indexes its first ones.
 const MaxIndexedNumbers = 100
 
 // IndexedNumbers is what a port publishes in PhoneNumbers: at most MaxIndexedNumbers numbers.
@@ -83,6 +86,7 @@ func SearchAttributesToRegister() temporal.SearchAttributes {
 		SearchCarrier.ValueSet(nil),
 		SearchPhoneNumbers.ValueSet(nil),
 		SearchPortDate.ValueSet(time.Time{}),
+		SearchRequestId.ValueSet(""),
 	)
 }
 
@@ -95,4 +99,5 @@ var SearchAttributeTypes = [][2]string{
 	{"Carrier", "KeywordList"},
 	{"PhoneNumbers", "KeywordList"},
 	{"PortDate", "Datetime"},
+	{"RequestId", "Keyword"},
 }

@@ -30,14 +30,21 @@ const nanpOneCalendarRule = "a request's numbers must be of one country's calend
 // nanpNumberCountry is the calendar country of a +1 number: "US" or "CA", "" for a toll-free number
 // (no country), or a problem.
 func nanpNumberCountry(e164 string) (string, string) {
-	num, err := phonenumbers.Parse(e164, "US")
-	if err != nil {
-		return "", fmt.Sprintf("is not a possible US/Canada number: %s", e164)
+	var kind phonenumbers.PhoneNumberType
+	var region string
+	if nanpFast(e164) {
+		_, f := nanpFactsOf(e164)
+		kind, region = f.kind, f.region
+	} else {
+		num, err := phonenumbers.Parse(e164, "US")
+		if err != nil {
+			return "", fmt.Sprintf("is not a possible US/Canada number: %s", e164)
+		}
+		kind, region = phonenumbers.GetNumberType(num), phonenumbers.GetRegionCodeForNumber(num)
 	}
-	if phonenumbers.GetNumberType(num) == phonenumbers.TOLL_FREE {
+	if kind == phonenumbers.TOLL_FREE {
 		return "", ""
 	}
-	region := phonenumbers.GetRegionCodeForNumber(num)
 	switch {
 	case region == "CA":
 		return "CA", ""

@@ -35,16 +35,22 @@ func NormalizePortIn(req PortInRequest) PortInRequest {
 	out := req
 	out.Numbers = make([]PortNumber, len(req.Numbers))
 	var spellings []string
+	// A bulk request names a few carriers many times: each name as typed is canonicalised once.
+	canonical := map[string]string{}
 	for i, n := range req.Numbers {
-		carrier := NormalizeText(n.Carrier)
-		for _, s := range spellings {
-			if SameText(s, carrier) {
-				carrier = s
-				break
+		carrier, seen := canonical[n.Carrier]
+		if !seen {
+			carrier = NormalizeText(n.Carrier)
+			for _, s := range spellings {
+				if SameText(s, carrier) {
+					carrier = s
+					break
+				}
 			}
-		}
-		if !contains(spellings, carrier) {
-			spellings = append(spellings, carrier)
+			if !contains(spellings, carrier) {
+				spellings = append(spellings, carrier)
+			}
+			canonical[n.Carrier] = carrier
 		}
 		n.Carrier = carrier
 		out.Numbers[i] = n

@@ -25,12 +25,34 @@ type ValidationError struct {
 	Problems []FieldError `json:"problems"`
 }
 
+// MaxProblemsShown is how many problems a ValidationError's message names (a 20,000-number request
+// may have thousands); the rest are counted ("… and 2990 more problems"). Problems keeps them all.
+const MaxProblemsShown = 10
+
+// Error names the first MaxProblemsShown problems, "field: rule" each, and counts the others.
 func (e *ValidationError) Error() string {
-	parts := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
+	shown := e.Problems[:min(len(e.Problems), MaxProblemsShown)]
+	parts := make([]string, len(shown), len(shown)+1)
+	for i, p := range shown {
 		parts[i] = p.Error()
 	}
+	if more := MoreProblems(len(e.Problems)); more != "" {
+		parts = append(parts, more)
+	}
 	return strings.Join(parts, "; ")
+}
+
+// MoreProblems is what a message that names the first MaxProblemsShown of total problems says of
+// the others: "… and 2990 more problems", or "" when it names them all.
+func MoreProblems(total int) string {
+	switch more := total - MaxProblemsShown; {
+	case more <= 0:
+		return ""
+	case more == 1:
+		return "… and 1 more problem"
+	default:
+		return fmt.Sprintf("… and %d more problems", more)
+	}
 }
 
 // IsValidationError reports whether err is (or wraps) a ValidationError.
@@ -53,10 +75,17 @@ func (p problems) err() error {
 }
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-var e164Pattern = regexp.MustCompile(`^\+[1-9][0-9]{1,14}$`)
 
-// MaxNumbersPerRequest bounds one request; larger moves are split by support into several requests.
-const MaxNumbersPerRequest = 1000
+// MaxNumbersPerRequest bounds one request of any kind (DESIGN §8: "a request holds up to 20,000
+// numbers"); larger moves are split by support into several requests. Port-outs share the bound: a
+// customer who leaves takes all its numbers in one port-out, and the winning carrier's request names
+// them all.
+const MaxNumbersPerRequest = 20000
+
+// tooManyNumbers is the rule a request over MaxNumbersPerRequest breaks.
+func tooManyNumbers(got int) string {
+	return fmt.Sprintf("at most %d numbers per request, got %d; split the move into several requests", MaxNumbersPerRequest, got)
+}
 
 // ValidatePortIn checks a PortIn request on its own (no database): form of every field, +1 numbers
 // of the declared type, no duplicates, and an instance outside the Tokyo region.
@@ -75,11 +104,13 @@ func ValidatePortIn(r PortInRequest) error {
 	if len(r.Numbers) == 0 {
 		p.add("numbers", "at least one number is required")
 	}
-	if len(r.Numbers) > MaxNumbersPerRequest {
-		p.add("numbers", "at most %d numbers per request, got %d", MaxNumbersPerRequest, len(r.Numbers))
+	numbers := r.Numbers
+	if len(numbers) > MaxNumbersPerRequest {
+		p.add("numbers", "%s", tooManyNumbers(len(numbers)))
+		numbers = nil // refused whatever they are: not checked one by one
 	}
-	seen := map[string]int{}
-	for i, n := range r.Numbers {
+	seen := make(map[string]int, len(numbers))
+	for i, n := range numbers {
 		field := fmt.Sprintf("numbers[%d]", i)
 		checkNANPNumber(&p, field+".e164", n.E164, n.Type)
 		if n.Type != NumberTypeDID && n.Type != NumberTypeTollFree {
@@ -115,6 +146,10 @@ func checkNoResume(p *problems, resume json.RawMessage) {
 	}
 }
 
+// IsRequestID reports whether id is a well-formed request_id (DESIGN §3: 1-64 letters, digits, '.',
+// '_' or '-', starting with a letter or digit).
+func IsRequestID(id string) bool { return requestIDPattern.MatchString(id) }
+
 func checkRequestID(p *problems, id string) {
 	if id == "" {
 		p.add("request_id", "is required")
@@ -129,7 +164,7 @@ func checkNANPNumber(p *problems, field, e164, numberType string) {
 		p.add(field, "is required")
 		return
 	}
-	if !e164Pattern.MatchString(e164) {
+	if !isE164(e164) {
 		p.add(field, "must be an E.164 number like +14155550100, got %q", e164)
 		return
 	}
@@ -137,16 +172,32 @@ func checkNANPNumber(p *problems, field, e164, numberType string) {
 		p.add(field, "must be a US/Canada (+1) number; %s belongs to an international port-in", e164)
 		return
 	}
-	num, err := phonenumbers.Parse(e164, "US")
-	if err != nil || !phonenumbers.IsPossibleNumber(num) || len(e164) != 12 {
+	var (
+		num  *phonenumbers.PhoneNumber
+		kind phonenumbers.PhoneNumberType
+	)
+	if nanpFast(e164) {
+		var f nanpFacts
+		num, f = nanpFactsOf(e164)
+		kind = f.kind
+	} else {
+		var err error
+		num, err = phonenumbers.Parse(e164, "US")
+		if err != nil || len(e164) != 12 {
+			p.add(field, "is not a possible US/Canada number: %s", e164)
+			return
+		}
+		kind = phonenumbers.GetNumberType(num)
+	}
+	if !phonenumbers.IsPossibleNumber(num) {
 		p.add(field, "is not a possible US/Canada number: %s", e164)
 		return
 	}
-	if problem := numberProblem(num); problem != "" {
+	if problem := numberProblemOfType(num, kind); problem != "" {
 		p.add(field, "%s is not a valid number: %s", e164, problem)
 		return
 	}
-	tollFree := phonenumbers.GetNumberType(num) == phonenumbers.TOLL_FREE
+	tollFree := kind == phonenumbers.TOLL_FREE
 	switch {
 	case numberType == NumberTypeTollFree && !tollFree:
 		p.add(field, "%s is not a toll-free number but its type is toll_free", e164)
@@ -164,7 +215,7 @@ func checkContact(p *problems, field string, c Contact) {
 	} else if !isEmailAddress(c.Email) {
 		p.add(field+".email", "is not an email address: %q", c.Email)
 	}
-	if c.Phone != "" && !e164Pattern.MatchString(c.Phone) {
+	if c.Phone != "" && !isE164(c.Phone) {
 		p.add(field+".phone", "must be an E.164 number like +14155550100, got %q", c.Phone)
 	}
 }
@@ -200,7 +251,7 @@ func ValidateSubmitLOA(s SubmitLOA) error {
 	if l.SignedAt.IsZero() {
 		p.add("loa.signed_at", "is required (RFC 3339 time the LOA was signed)")
 	}
-	if l.BillingTelephoneNumber != "" && !e164Pattern.MatchString(l.BillingTelephoneNumber) {
+	if l.BillingTelephoneNumber != "" && !isE164(l.BillingTelephoneNumber) {
 		p.add("loa.billing_telephone_number", "must be an E.164 number like +14155550100")
 	}
 	if l.PIN != "" && (len(l.PIN) > 16 || strings.TrimSpace(l.PIN) != l.PIN) {
@@ -227,7 +278,7 @@ func ValidateCarrierResponse(r CarrierResponse, now time.Time) error {
 	seen := map[string]int{}
 	for i, n := range r.Numbers {
 		field := fmt.Sprintf("numbers[%d]", i)
-		if !e164Pattern.MatchString(n.E164) {
+		if !isE164(n.E164) {
 			p.add(field+".e164", "must be an E.164 number like +14155550100, got %q", n.E164)
 		} else if first, dup := seen[n.E164]; dup {
 			p.add(field+".e164", "duplicate of numbers[%d] (%s)", first, n.E164)
@@ -299,7 +350,7 @@ func checkNumberList(p *problems, field string, numbers []string) {
 	seen := map[string]int{}
 	for i, n := range numbers {
 		f := fmt.Sprintf("%s[%d]", field, i)
-		if !e164Pattern.MatchString(n) {
+		if !isE164(n) {
 			p.add(f, "must be an E.164 number like +14155550100, got %q", n)
 		} else if first, dup := seen[n]; dup {
 			p.add(f, "duplicate of %s[%d] (%s)", field, first, n)

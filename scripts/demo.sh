@@ -132,6 +132,7 @@ else
 		--search-attribute PortKind=Keyword --search-attribute PortState=Keyword \
 		--search-attribute InstanceArn=Keyword --search-attribute Carrier=KeywordList \
 		--search-attribute PhoneNumbers=KeywordList --search-attribute PortDate=Datetime \
+		--search-attribute RequestId=Keyword \
 		>"$STATE/temporal-dev.log" 2>&1 &
 	started temporal $!
 	devpid=$!

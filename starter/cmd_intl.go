@@ -33,20 +33,25 @@ func (a *app) intlPortInCmd() *cobra.Command {
 			if err != nil {
 				return invalid("international port-in request ("+inputName(file)+")", err)
 			}
-			numbers := make([]string, len(req.Numbers))
-			for i, n := range req.Numbers {
-				numbers[i] = n.E164
-			}
-			return a.startPort(ctx, portStart{
-				workflowType: porting.WorkflowInternationalPortIn, id: porting.IntlPortInWorkflowID(req.RequestID),
-				requestID: req.RequestID, kind: porting.KindInternationalPortIn, instanceARN: req.InstanceARN,
-				carriers: []string{req.Carrier}, numbers: numbers,
-			}, req)
+			return a.startPort(ctx, intlPortInStart(req), req)
 		}),
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "the request as JSON (- for standard input)")
 	_ = cmd.MarkFlagRequired("file")
 	return cmd
+}
+
+// intlPortInStart starts a validated (normalised) international request.
+func intlPortInStart(req porting.InternationalPortInRequest) portStart {
+	numbers := make([]string, len(req.Numbers))
+	for i, n := range req.Numbers {
+		numbers[i] = n.E164
+	}
+	return portStart{
+		workflowType: porting.WorkflowInternationalPortIn, id: porting.IntlPortInWorkflowID(req.RequestID),
+		requestID: req.RequestID, kind: porting.KindInternationalPortIn, instanceARN: req.InstanceARN,
+		carriers: []string{req.Carrier}, numbers: numbers,
+	}
 }
 
 func (a *app) portabilityResultCmd() *cobra.Command {

@@ -27,7 +27,7 @@ var (
 )
 
 type listFilter struct {
-	Kind, State, Number, Instance string
+	Kind, State, Number, Instance, RequestID string
 }
 
 // listQuery builds the visibility query on the contract's search attributes.
@@ -57,6 +57,13 @@ func listQuery(f listFilter) (string, error) {
 		}
 		clauses = append(clauses, fmt.Sprintf("InstanceArn = '%s'", f.Instance))
 	}
+	if f.RequestID != "" {
+		if !porting.IsRequestID(f.RequestID) {
+			return "", badInput("--request-id: must be a request_id (1-64 letters, digits, '.', '_' or '-', starting with a letter or digit), got %q", f.RequestID)
+		}
+		// The request's workflow and any child workflow it runs (DESIGN §8).
+		clauses = append(clauses, fmt.Sprintf("RequestId = '%s'", f.RequestID))
+	}
 	return strings.Join(clauses, " AND "), nil
 }
 
@@ -66,9 +73,11 @@ func (a *app) listCmd() *cobra.Command {
 		limit int
 	)
 	cmd := &cobra.Command{
-		Use:   "list [--kind K] [--state S] [--number E164] [--instance ARN]",
-		Short: "List ports by kind, state, phone number or instance (visibility query on the search attributes)",
-		Args:  cobra.NoArgs,
+		Use:   "list [--kind K] [--state S] [--number E164] [--instance ARN] [--request-id ID]",
+		Short: "List ports by kind, state, phone number, instance or request (visibility query on the search attributes)",
+		Long: "Lists the workflows that match every filter given (a visibility query on the search attributes).\n" +
+			"--request-id lists a request's workflow and any child workflow it runs (RequestId = \"<request_id>\").",
+		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
 			query, err := listQuery(f)
 			if err != nil {
@@ -115,15 +124,17 @@ func (a *app) listCmd() *cobra.Command {
 	fl.StringVar(&f.State, "state", "", "port state, e.g. awaiting_loa")
 	fl.StringVar(&f.Number, "number", "", "a phone number of the port (E.164)")
 	fl.StringVar(&f.Instance, "instance", "", "instance ARN")
+	fl.StringVar(&f.RequestID, "request-id", "", "a request_id: the request's workflow and its child workflows")
 	fl.IntVar(&limit, "limit", 100, "at most this many ports")
 	return cmd
 }
 
-// writeList prints one line per port: its state, its port date (port-ins) or release time
-// (port-outs) in the port's own time zone, its numbers (the first few), carrier and instance.
+// writeList prints one line per workflow: the request it belongs to (a request's child workflows
+// have IDs of their own), its state, its port date (port-ins) or release time (port-outs) in the
+// port's own time zone, its numbers (the first few), carrier and instance.
 func writeList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "WORKFLOW ID\tKIND\tSTATE\tEXECUTION\tPORT DATE\tNUMBERS\tCARRIER\tINSTANCE")
+	fmt.Fprintln(tw, "WORKFLOW ID\tREQUEST\tKIND\tSTATE\tEXECUTION\tPORT DATE\tNUMBERS\tCARRIER\tINSTANCE")
 	for _, info := range rows {
 		sa := info.GetSearchAttributes()
 		arn := keyword(sa, "InstanceArn")
@@ -136,8 +147,9 @@ func writeList(w io.Writer, rows []*workflowpb.WorkflowExecutionInfo) error {
 				portDate = s
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
 			info.GetExecution().GetWorkflowId(),
+			dash(keyword(sa, "RequestId")),
 			dash(keyword(sa, "PortKind")),
 			dash(keyword(sa, "PortState")),
 			statusName(info.GetStatus()),

@@ -114,6 +114,7 @@ func startOptions(p portStart) client.StartWorkflowOptions {
 			porting.SearchInstanceArn.ValueSet(p.instanceARN),
 			porting.SearchCarrier.ValueSet(p.carriers),
 			porting.SearchPhoneNumbers.ValueSet(porting.IndexedNumbers(p.numbers)),
+			porting.SearchRequestId.ValueSet(p.requestID),
 		),
 	}
 }

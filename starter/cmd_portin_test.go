@@ -32,6 +32,8 @@ func TestPortInStartOptions(t *testing.T) {
 	arn, _ := sa.GetKeyword(porting.SearchInstanceArn)
 	carriers, _ := sa.GetKeywordList(porting.SearchCarrier)
 	numbers, _ := sa.GetKeywordList(porting.SearchPhoneNumbers)
+	requestID, _ := sa.GetKeyword(porting.SearchRequestId)
+	require.Equal(t, "REQ-1", requestID)
 	require.Equal(t, porting.KindPortIn, kind)
 	require.Equal(t, string(porting.StateValidating), state)
 	require.Equal(t, req.InstanceARN, arn)
@@ -54,4 +56,27 @@ func TestPortInNormalizesCarriersBeforeStarting(t *testing.T) {
 	}
 	carriers, _ := startOptions(portInStart(req)).TypedSearchAttributes.GetKeywordList(porting.SearchCarrier)
 	require.Equal(t, []string{"Acme Telecom", "Bell"}, carriers)
+}
+
+func TestIntlPortInStartOptions(t *testing.T) {
+	req := porting.InternationalPortInRequest{
+		RequestID:   "INTL-1",
+		InstanceARN: "arn:aws:connect:eu-west-2:123456789012:instance/abc-2",
+		Carrier:     "Albion Telecom",
+		Numbers:     []porting.IntlNumber{{E164: "+442079460000", Type: "local"}, {E164: "+447400123456", Type: "mobile"}},
+	}
+	o := startOptions(intlPortInStart(req))
+	require.Equal(t, "intl-port-in-INTL-1", o.ID)
+	require.Equal(t, porting.TaskQueue, o.TaskQueue)
+	require.True(t, o.WorkflowExecutionErrorWhenAlreadyStarted)
+
+	sa := o.TypedSearchAttributes
+	kind, _ := sa.GetKeyword(porting.SearchPortKind)
+	requestID, _ := sa.GetKeyword(porting.SearchRequestId)
+	carriers, _ := sa.GetKeywordList(porting.SearchCarrier)
+	numbers, _ := sa.GetKeywordList(porting.SearchPhoneNumbers)
+	require.Equal(t, porting.KindInternationalPortIn, kind)
+	require.Equal(t, "INTL-1", requestID)
+	require.Equal(t, []string{"Albion Telecom"}, carriers)
+	require.Equal(t, []string{"+442079460000", "+447400123456"}, numbers)
 }

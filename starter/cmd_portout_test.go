@@ -27,6 +27,8 @@ func TestPortOutStartOptions(t *testing.T) {
 	arn, _ := sa.GetKeyword(porting.SearchInstanceArn)
 	carriers, _ := sa.GetKeywordList(porting.SearchCarrier)
 	numbers, _ := sa.GetKeywordList(porting.SearchPhoneNumbers)
+	requestID, _ := sa.GetKeyword(porting.SearchRequestId)
+	require.Equal(t, "OUT-1", requestID)
 	require.Equal(t, porting.KindPortOut, kind)
 	require.Equal(t, string(porting.StateValidating), state)
 	require.Equal(t, req.InstanceARN, arn)

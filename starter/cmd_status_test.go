@@ -185,7 +185,7 @@ func TestWriteList(t *testing.T) {
 	}
 	rows := []*workflowpb.WorkflowExecutionInfo{
 		{Execution: &commonpb.WorkflowExecution{WorkflowId: "port-in-A"}, SearchAttributes: sa(map[string]any{
-			"PortKind": "port_in", "PortState": "scheduled", "InstanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
+			"RequestId": "A", "PortKind": "port_in", "PortState": "scheduled", "InstanceArn": "arn:aws:connect:us-east-1:123456789012:instance/i-1",
 			"PhoneNumbers": []string{"+14155550100", "+14155550101", "+14155550102", "+14155550103"}, "Carrier": []string{"Acme Telecom"},
 			"PortDate": "2026-11-25T15:00:00Z",
 		})},
@@ -198,6 +198,9 @@ func TestWriteList(t *testing.T) {
 	require.NoError(t, writeList(&out, rows))
 	lines := strings.Split(out.String(), "\n")
 	assert.Contains(t, lines[0], "WORKFLOW ID")
+	assert.Regexp(t, `^WORKFLOW ID +REQUEST +KIND `, lines[0])
+	assert.Regexp(t, `^port-in-A +A +port_in `, lines[1], "the request the workflow belongs to")
+	assert.Regexp(t, `^intl-port-in-B +- +intl_port_in `, lines[2], "a port started before RequestId: no request shown")
 	assert.Contains(t, lines[1], "2026-11-25 10:00 EST")
 	assert.Contains(t, lines[1], "+14155550100,+14155550101,+14155550102 (+1 more)")
 	assert.Contains(t, lines[1], "Acme Telecom")

@@ -101,8 +101,8 @@ func exitCode(err error) int {
 	return exitFailure
 }
 
-// writeError prints err for a person: validation problems one per line, workflow refusals with
-// their message only (not the SDK's type decoration).
+// writeError prints err for a person: validation problems one per line (the first few, then how
+// many more), workflow refusals with their message only (not the SDK's type decoration).
 func writeError(w io.Writer, err error) {
 	var (
 		ce         *cliError
@@ -114,9 +114,7 @@ func writeError(w io.Writer, err error) {
 		fmt.Fprintln(w, strings.TrimRight(ce.msg, "\n"))
 	case errors.As(err, &validation):
 		fmt.Fprintln(w, "invalid input:")
-		for _, p := range validation.Problems {
-			fmt.Fprintf(w, "  %s: %s\n", p.Field, p.Rule)
-		}
+		writeProblems(w, validation.Problems)
 	case errors.As(err, &appErr):
 		fmt.Fprintln(w, appErr.Message())
 	default:

@@ -130,16 +130,27 @@ func position(data []byte, offset int64) (line, col int) {
 	return line, col
 }
 
-// invalid turns a porting.ValidationError into bad input listing every problem as "field: rule".
+// invalid turns a porting.ValidationError into bad input listing its problems as "field: rule", one
+// a line: the first porting.MaxProblemsShown, then how many more (a 20,000-number file may have
+// thousands).
 func invalid(what string, err error) error {
 	var v *porting.ValidationError
 	if !errors.As(err, &v) {
 		return badInput("%s: %v", what, err)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "invalid %s:", what)
-	for _, p := range v.Problems {
-		fmt.Fprintf(&b, "\n  %s: %s", p.Field, p.Rule)
+	fmt.Fprintf(&b, "invalid %s:\n", what)
+	writeProblems(&b, v.Problems)
+	return &cliError{code: exitBadInput, msg: strings.TrimRight(b.String(), "\n"), err: err}
+}
+
+// writeProblems writes the first porting.MaxProblemsShown problems, "  field: rule" a line, and a
+// line counting the others.
+func writeProblems(w io.Writer, problems []porting.FieldError) {
+	for _, p := range problems[:min(len(problems), porting.MaxProblemsShown)] {
+		fmt.Fprintf(w, "  %s: %s\n", p.Field, p.Rule)
 	}
-	return &cliError{code: exitBadInput, msg: b.String(), err: err}
+	if more := porting.MoreProblems(len(problems)); more != "" {
+		fmt.Fprintf(w, "  %s\n", more)
+	}
 }

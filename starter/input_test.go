@@ -140,6 +140,10 @@ func TestUsageErrorsAreBadInput(t *testing.T) {
 	code, _, stderr = runCLI(t, "", "list", "--kind", "port-in")
 	require.Equal(t, 2, code, stderr)
 	require.Contains(t, stderr, "--kind: must be one of")
+
+	code, _, stderr = runCLI(t, "", "list", "--request-id", "REQ 1")
+	require.Equal(t, 2, code, stderr)
+	require.Contains(t, stderr, "--request-id: must be a request_id")
 }
 
 func TestUnreachableTemporalIsExit1WithTheAddress(t *testing.T) {
@@ -158,7 +162,17 @@ func TestListQuery(t *testing.T) {
 	require.Equal(t, "TaskQueue = 'number-porting' AND PortKind = 'port_in' AND PortState = 'scheduled' AND "+
 		"PhoneNumbers = '+14155550100' AND InstanceArn = 'arn:aws:connect:us-east-1:123456789012:instance/abc-1'", q)
 
-	for _, f := range []listFilter{{Kind: "PortIn"}, {State: "sleeping"}, {Number: "4155550100"}, {Instance: "x' OR 1=1"}} {
+	// A request's workflow and its child workflows, alone or with the other filters.
+	q, err = listQuery(listFilter{RequestID: "REQ-1"})
+	require.NoError(t, err)
+	require.Equal(t, "TaskQueue = 'number-porting' AND RequestId = 'REQ-1'", q)
+	q, err = listQuery(listFilter{Kind: "port_in", State: "awaiting_loa", Number: "+14155550100", RequestID: "bulk.2026-12_01"})
+	require.NoError(t, err)
+	require.Equal(t, "TaskQueue = 'number-porting' AND PortKind = 'port_in' AND PortState = 'awaiting_loa' AND "+
+		"PhoneNumbers = '+14155550100' AND RequestId = 'bulk.2026-12_01'", q)
+
+	for _, f := range []listFilter{{Kind: "PortIn"}, {State: "sleeping"}, {Number: "4155550100"}, {Instance: "x' OR 1=1"},
+		{RequestID: "x' OR 1=1"}, {RequestID: "-leading-dash"}, {RequestID: strings.Repeat("r", 65)}} {
 		_, err := listQuery(f)
 		require.Error(t, err, "%+v", f)
 		require.Equal(t, exitBadInput, exitCode(err))

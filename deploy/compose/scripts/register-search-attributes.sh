@@ -5,7 +5,7 @@ NAMESPACE=${DEFAULT_NAMESPACE:-default}
 ADDRESS=${TEMPORAL_ADDRESS:-temporal:7233}
 
 existing=$(temporal operator search-attribute list -n "$NAMESPACE" --address "$ADDRESS")
-for spec in PortKind:Keyword PortState:Keyword InstanceArn:Keyword Carrier:KeywordList PhoneNumbers:KeywordList PortDate:Datetime; do
+for spec in PortKind:Keyword PortState:Keyword InstanceArn:Keyword Carrier:KeywordList PhoneNumbers:KeywordList PortDate:Datetime RequestId:Keyword; do
   name=${spec%%:*}
   type=${spec#*:}
   if echo "$existing" | grep -qw "$name"; then
