@@ -84,7 +84,6 @@ func (w *port) openNumbers() int {
 	return n
 }
 
-
 // validateRemoveNumbers says why the numbers cannot be removed now, or nil.
 func (w *port) validateRemoveNumbers(in porting.RemoveNumbers) error {
 	if err := porting.ValidateRemoveNumbers(in); err != nil {
