@@ -14,6 +14,8 @@
 package codec
 
 import (
+	"bytes"
+	"compress/flate"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/rand"
@@ -22,6 +24,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -45,7 +48,18 @@ const (
 	EncodingEncrypted = "binary/encrypted"
 	// MetadataKeyID names the key that encrypted a payload (KeyID).
 	MetadataKeyID = "encryption-key-id"
+	// MetadataCompression is set ("deflate") on a payload compressed before it was encrypted.
+	MetadataCompression = "encryption-compression"
+	compressionDeflate  = "deflate"
 )
+
+// compressAbove: a payload whose serialized form is larger is compressed (DEFLATE) before it is
+// encrypted. A bulk request of 20,000 numbers is about 1.3 MB of JSON, close to the server's 2 MB
+// limit per payload; phone numbers compress about tenfold. Small payloads are left as they are.
+const compressAbove = 4 << 10
+
+// maxInflated bounds what one payload may inflate to (authenticated payloads only reach it).
+const maxInflated = 64 << 20
 
 // KeySize is the size of an AES-256 key.
 const KeySize = 32
@@ -188,17 +202,27 @@ func (c *Codec) Encode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 		if err != nil {
 			return nil, fmt.Errorf("payload encryption: %w", err)
 		}
+		meta := map[string][]byte{
+			MetadataEncoding: []byte(EncodingEncrypted),
+			MetadataKeyID:    []byte(c.currentID),
+		}
+		compression := ""
+		if len(plain) > compressAbove {
+			if plain, err = deflate(plain); err != nil {
+				return nil, fmt.Errorf("payload compression: %w", err)
+			}
+			compression = compressionDeflate
+			meta[MetadataCompression] = []byte(compression)
+		}
 		nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
 		if _, err := rand.Read(nonce); err != nil {
 			return nil, fmt.Errorf("payload encryption: %w", err)
 		}
 		out[i] = &commonpb.Payload{
-			Metadata: map[string][]byte{
-				MetadataEncoding: []byte(EncodingEncrypted),
-				MetadataKeyID:    []byte(c.currentID),
-			},
-			// nonce || ciphertext+tag; the key ID is authenticated as additional data.
-			Data: aead.Seal(nonce, nonce, plain, []byte(c.currentID)),
+			Metadata: meta,
+			// nonce || ciphertext+tag; the key ID (and the compression, when there is one) is
+			// authenticated as additional data.
+			Data: aead.Seal(nonce, nonce, plain, additionalData(c.currentID, compression)),
 		}
 	}
 	return out, nil
@@ -225,15 +249,62 @@ func (c *Codec) Decode(payloads []*commonpb.Payload) ([]*commonpb.Payload, error
 			return nil, fmt.Errorf("encrypted payload (key %s) is too short", id)
 		}
 		nonce, sealed := data[:aead.NonceSize()], data[aead.NonceSize():]
-		plain, err := aead.Open(nil, nonce, sealed, []byte(id))
+		compression := string(p.GetMetadata()[MetadataCompression])
+		plain, err := aead.Open(nil, nonce, sealed, additionalData(id, compression))
 		if err != nil {
 			return nil, fmt.Errorf("encrypted payload (key %s) does not decrypt: %w", id, err)
+		}
+		switch compression {
+		case "":
+		case compressionDeflate:
+			if plain, err = inflate(plain); err != nil {
+				return nil, fmt.Errorf("encrypted payload (key %s): %w", id, err)
+			}
+		default:
+			return nil, fmt.Errorf("encrypted payload (key %s): unknown compression %q", id, compression)
 		}
 		var dec commonpb.Payload
 		if err := proto.Unmarshal(plain, &dec); err != nil {
 			return nil, fmt.Errorf("encrypted payload (key %s): %w", id, err)
 		}
 		out[i] = &dec
+	}
+	return out, nil
+}
+
+// additionalData is what a payload's encryption authenticates besides its content: the key ID, and
+// the compression when the payload is compressed (so that the mark cannot be removed or added).
+func additionalData(keyID, compression string) []byte {
+	if compression == "" {
+		return []byte(keyID)
+	}
+	return []byte(keyID + "\x00" + compression)
+}
+
+func deflate(b []byte) ([]byte, error) {
+	var out bytes.Buffer
+	w, err := flate.NewWriter(&out, flate.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(b); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), nil
+}
+
+func inflate(b []byte) ([]byte, error) {
+	r := flate.NewReader(bytes.NewReader(b))
+	defer r.Close()
+	out, err := io.ReadAll(io.LimitReader(r, maxInflated+1))
+	if err != nil {
+		return nil, fmt.Errorf("does not inflate: %w", err)
+	}
+	if len(out) > maxInflated {
+		return nil, fmt.Errorf("inflates to more than %d bytes", maxInflated)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -204,4 +205,44 @@ func TestFromEnv(t *testing.T) {
 	t.Setenv(EnvKey, "")
 	_, err = FromEnv()
 	assert.ErrorIs(t, err, ErrNoKey)
+}
+
+// A large payload (a bulk request's numbers) is compressed before it is encrypted: much smaller, the
+// same value back, the mark authenticated (removing or adding it breaks decryption); small payloads
+// are not compressed, and payloads written before compression existed still decode.
+func TestLargePayloadsAreCompressedThenEncrypted(t *testing.T) {
+	c := mustCodec(t, newKey(t))
+	dc := DataConverter(c)
+	type number struct {
+		E164    string `json:"e164"`
+		Type    string `json:"type"`
+		Carrier string `json:"carrier"`
+	}
+	var numbers []number
+	for i := 0; i < 20000; i++ {
+		numbers = append(numbers, number{E164: fmt.Sprintf("+1415%07d", 2000000+i), Type: "did", Carrier: fmt.Sprintf("Carrier %02d", i%4)})
+	}
+	plain, err := converter.GetDefaultDataConverter().ToPayload(numbers)
+	require.NoError(t, err)
+	payloads, err := dc.ToPayloads(numbers)
+	require.NoError(t, err)
+	p := payloads.Payloads[0]
+	assert.Equal(t, "deflate", string(p.Metadata[MetadataCompression]))
+	assert.Less(t, len(p.Data)*5, len(plain.Data), "%d bytes encrypted for %d in clear", len(p.Data), len(plain.Data))
+	var back []number
+	require.NoError(t, dc.FromPayloads(payloads, &back))
+	assert.Equal(t, numbers, back)
+
+	stripped := proto.Clone(p).(*commonpb.Payload)
+	delete(stripped.Metadata, MetadataCompression)
+	_, err = c.Decode([]*commonpb.Payload{stripped})
+	require.Error(t, err, "the compression mark is authenticated")
+
+	small, err := dc.ToPayloads("a small payload")
+	require.NoError(t, err)
+	assert.NotContains(t, small.Payloads[0].Metadata, MetadataCompression)
+	marked := proto.Clone(small.Payloads[0]).(*commonpb.Payload)
+	marked.Metadata[MetadataCompression] = []byte("deflate")
+	_, err = c.Decode([]*commonpb.Payload{marked})
+	require.Error(t, err, "a mark added to an uncompressed payload does not authenticate")
 }
