@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -153,6 +154,24 @@ func TestRecordHistories(t *testing.T) {
 		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(5 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
 	)
 
+	// A bulk request (workflows versionBulk): 120 numbers, two orders (Acme Telecom/did~1 of 100,
+	// ~2 of 20), each driven by its own updates; the request's history and its first order's.
+	var bulkNumbers []string
+	for i := 0; i < 120; i++ {
+		bulkNumbers = append(bulkNumbers, fmt.Sprintf("+1415%07d", 4000000+i))
+	}
+	bulkID := porting.PortInWorkflowID("replay-11")
+	order := func(k int) string { return porting.OrderWorkflowID(bulkID, k) }
+	r.record("portin-bulk", porting.WorkflowPortIn, bulkID, portIn("replay-11", bulkNumbers...),
+		step{"", nil, porting.StateAwaitingLOA, false, r.updateTo(order(1), porting.SignalSubmitLOA, loaFor(g+"~1"))},
+		step{"", nil, porting.StateAwaitingLOA, false, r.updateTo(order(2), porting.SignalSubmitLOA, loaFor(g+"~2"))},
+		step{"", nil, porting.StateAwaitingCarrier, false, r.updateTo(order(1), porting.SignalCarrierResponse,
+			porting.CarrierResponse{Group: g + "~1", Accepted: true, PortDate: soon(5 * time.Second)})},
+		step{"", nil, porting.StateAwaitingCarrier, false, r.updateTo(order(2), porting.SignalCarrierResponse,
+			porting.CarrierResponse{Group: g + "~2", Accepted: true, PortDate: soon(6 * time.Second)})},
+	)
+	r.save("portin-bulk-order-1", order(1), "")
+
 	out := "arn:aws:connect:us-east-1:123456789012:instance/replay-out"
 	_, err := store.AddInstance(ctx, db, store.Instance{ARN: out, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
 	require.NoError(t, err)
@@ -231,9 +250,28 @@ func (r recorder) record(name, workflowType, id string, input any, steps ...step
 	}
 	var res porting.PortResult
 	require.NoError(t, run.Get(r.ctx, &res), name)
+	r.save(name, id, run.GetRunID())
+}
 
+// updateTo is a step's action that sends an update to another workflow (a bulk request's order)
+// and waits for its result.
+func (r recorder) updateTo(workflowID, name string, payload any) func() {
+	return func() {
+		h, err := r.c.UpdateWorkflow(r.ctx, client.UpdateWorkflowOptions{
+			WorkflowID: workflowID, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+		})
+		require.NoError(r.t, err, "%s: %s", workflowID, name)
+		require.NoError(r.t, h.Get(r.ctx, nil), "%s: %s", workflowID, name)
+	}
+}
+
+// save writes a closed workflow's history to the fixture directory as name.json.
+func (r recorder) save(name, id, runID string) {
+	t := r.t
+	var res porting.PortResult
+	require.NoError(t, r.c.GetWorkflow(r.ctx, id, runID).Get(r.ctx, &res), name)
 	events := []*history.HistoryEvent{}
-	it := r.c.GetWorkflowHistory(r.ctx, id, run.GetRunID(), false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	it := r.c.GetWorkflowHistory(r.ctx, id, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	for it.HasNext() {
 		e, err := it.Next()
 		require.NoError(t, err)
