@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,28 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	require.Equal(t, workflowID, strings.TrimSpace(r.stdout))
 	t.Logf("2,000-number request validated and started in %s", time.Since(started).Round(time.Millisecond))
 
+	// Updates addressed to a group go to its orders and answer with their validators: an LOA for a
+	// group reaches each of its orders (exit 0, each order's answer); a carrier answer to an order
+	// still awaiting its LOA is that order's refusal (exit 3, its own words); a group the request has
+	// not is the request's refusal (exit 3). A removed number leaves the order that holds it.
+	s.waitState(ctx, t, workflowID, porting.StateAwaitingLOA, time.Minute)
+	r = s.ok(ctx, t, "submit-loa", "--workflow", workflowID, "--group", "Acme Telecom/did", "--file", writeJSON(t, "bulk-loa.json", loa("bulk.pdf")))
+	for k := 1; k <= 3; k++ {
+		assert.Contains(t, r.stdout, fmt.Sprintf("group Acme Telecom/did~%d: LOA v1 submitted to Acme Telecom", k), r)
+	}
+	r = s.run(ctx, "carrier-response", "--workflow", workflowID, "--group", "Beta Wireless/did~1", "--accept",
+		"--port-date", time.Now().Add(time.Hour).Format(time.RFC3339))
+	assert.Equal(t, 3, r.code, r)
+	assert.Contains(t, r.stderr, "group Beta Wireless/did~1 is awaiting_loa, not awaiting the carrier", r)
+	r = s.run(ctx, "submit-loa", "--workflow", workflowID, "--group", "Omega Telecom/did", "--file", writeJSON(t, "bulk-loa2.json", loa("x.pdf")))
+	assert.Equal(t, 3, r.code, r)
+	assert.Contains(t, r.stderr, `group "Omega Telecom/did" is not part of request E2E-BULK`, r)
+	removed := req.Numbers[total-1].E164
+	r = s.ok(ctx, t, "remove-numbers", "--workflow", workflowID, "--number", removed, "--reason", "kept by the customer", "--by", "e2e")
+	assert.Contains(t, r.stdout, "removed by e2e: kept by the customer", r)
+
+	// A second worker process: the instance API's limit must hold for both together.
+	startWorker(ctx, t, filepath.Join(filepath.Dir(s.bin), "worker"), s.env, srv.Client())
 	simLog := startSimulator(t, s, "--accept-after", "1s", "--port-in", "20s", "--customer-after", "0s", "--submit-loas", "--poll", "500ms")
 
 	var final porting.Status
@@ -70,6 +93,10 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	require.Len(t, final.Numbers, total)
 	require.Equal(t, 24, final.Orders)
 	for _, n := range final.Numbers {
+		if n.E164 == removed {
+			require.Equal(t, porting.StateCancelled, n.State, n.E164)
+			continue
+		}
 		require.Equal(t, porting.StateCompleted, n.State, n.E164)
 	}
 	at1500 := req.Numbers[1500].E164
@@ -125,8 +152,8 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	var active, limit int
 	require.NoError(t, db.GetContext(ctx, &active, `SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND state = 'active'`, arn))
 	require.NoError(t, db.GetContext(ctx, &limit, `SELECT phone_number_limit FROM instances WHERE arn = $1`, arn))
-	assert.Equal(t, total, active)
-	assert.Equal(t, 10+total, limit)
+	assert.Equal(t, total-1, active, "all but the removed number")
+	assert.Equal(t, 10+total-1, limit)
 	var locked int
 	require.NoError(t, db.GetContext(ctx, &locked, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND active`, workflowID))
 	assert.Zero(t, locked, "every number unlocked at the end")

@@ -83,6 +83,8 @@ func TestBulkRequestRunsItsOrdersToCompletion(t *testing.T) {
 		order3 = h.orderStatus(3)
 	})
 	h.updateOrder(ny(2026, 12, 1, 10, 0), 3, porting.SignalCarrierResponse, accept(beta, d3))
+	removed := req.Numbers[149].E164 // the last of Acme Telecom/did~2
+	h.updateOrder(ny(2026, 12, 1, 10, 30), 2, porting.SignalRemoveNumbers, porting.RemoveNumbers{Numbers: []string{removed}, Reason: "kept", By: "ops"})
 	var paged porting.Status
 	h.at(ny(2026, 12, 1, 11, 0), func() {
 		v, err := h.env.QueryWorkflow(porting.QueryStatus, &porting.StatusPage{Offset: 200, Limit: 100})
@@ -140,9 +142,14 @@ func TestBulkRequestRunsItsOrdersToCompletion(t *testing.T) {
 	require.True(t, ny(2026, 12, 7, 9, 0).Equal(at[acme+"~2"]))
 	require.True(t, ny(2026, 12, 8, 9, 0).Equal(at[beta]))
 	require.Equal(t, porting.StateCompleted, res.State)
-	require.Contains(t, res.Reason, "230 number(s) ported and verified in 3 order(s)")
+	require.Contains(t, res.Reason, "229 number(s) ported and verified in 3 order(s)")
 	require.Len(t, res.Numbers, 230)
 	for _, n := range res.Numbers {
+		if n.E164 == removed {
+			require.Equal(t, porting.StateCancelled, n.State, "removed from its order")
+			require.Contains(t, n.Reason, "removed by ops: kept")
+			continue
+		}
 		require.Equal(t, porting.StateCompleted, n.State, n.E164)
 	}
 	finish := h.callsOf("FinishPortRequest")

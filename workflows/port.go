@@ -279,7 +279,7 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		metrics.PortEnded(ctx, w.kind, end)
 	}
 	for _, n := range w.numbers {
-		if !n.state.IsEnd() {
+		if !n.state.IsEnd() && (w.bulk == nil || !w.bulk.started) { // a bulk request's numbers end as their orders end them
 			n.state = end
 		}
 	}

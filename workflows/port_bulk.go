@@ -368,7 +368,7 @@ func (w *port) bulkNumberStatuses() []porting.NumberStatus {
 	for i, n := range w.numbers {
 		out[i] = porting.NumberStatus{E164: n.E164, State: n.state, Reason: n.reason, Group: n.group}
 		k, ok := w.bulk.orderOf[n.E164]
-		if !ok || n.state.IsEnd() || !w.bulk.started {
+		if !ok || n.state == porting.StateNotPortable || !w.bulk.started || len(w.bulk.orders[k].numbers) == 0 {
 			if n.group == "" && !n.state.IsEnd() {
 				out[i].State = w.state
 			}
