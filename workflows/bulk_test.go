@@ -175,3 +175,42 @@ func TestBulkRequestCancelReachesEveryOrder(t *testing.T) {
 	require.Empty(t, h.onInstance())
 	require.Len(t, h.callsOf("FinishPortRequest"), 1)
 }
+
+// An international bulk request: the partner carriers' answer and the cost approval are the
+// request's; its numbers then go to orders main~1 and main~2, whose LOAs carry the request's account
+// details, and which complete on the UK calendar.
+func TestIntlBulkRequest(t *testing.T) {
+	start := uk(2026, 11, 23, 9, 0)
+	h := newIntlHarness(t, start)
+	req := gbRequest(start)
+	req.Numbers = nil
+	for i := 0; i < 150; i++ {
+		req.Numbers = append(req.Numbers, porting.IntlNumber{E164: fmt.Sprintf("+44207946%04d", i), Type: porting.IntlTypeLocal})
+	}
+	h.signal(uk(2026, 11, 24, 10, 0), porting.SignalPortabilityResult, portableWithCost(150))
+	h.update(uk(2026, 11, 25, 10, 0), porting.SignalApproveCost, porting.ApproveCost{Approved: true, By: "bea"})
+	portDate := uk(2026, 12, 14, 9, 0)
+	for k := 1; k <= 2; k++ {
+		g := fmt.Sprintf("%s~%d", porting.IntlGroup, k)
+		l := intlLOA()
+		l.Group = g
+		h.updateOrder(uk(2026, 11, 26, 10, 0), k, porting.SignalSubmitLOA, l)
+		h.updateOrder(uk(2026, 12, 3, 10, 0), k, porting.SignalCarrierResponse, accept(g, portDate))
+	}
+
+	res := h.runIntl(req)
+
+	require.Equal(t, porting.StateCompleted, res.State)
+	require.Len(t, res.Numbers, 150)
+	submits := h.callsOf("SubmitLOA")
+	require.Len(t, submits, 2)
+	for _, c := range submits {
+		in := c.input.(activities.SubmitLOAInput)
+		require.Equal(t, "ACC-99887766", in.LOA.AccountNumber, "the request's account details go with each order's LOA")
+		require.Equal(t, parentID, in.WorkflowID)
+	}
+	for _, c := range h.callsOf("ProvisionNumbers") {
+		requireAt(t, uk(2026, 12, 11, 9, 0), c)
+	}
+	require.Len(t, h.callsOf("RecordCostDecision"), 1, "the cost is the request's, approved once")
+}
