@@ -366,7 +366,11 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	if s == w.state {
 		return
 	}
-	metrics.StateTransition(ctx, w.kind, w.state, s)
+	kind := w.kind
+	if w.order != nil {
+		kind = porting.OrderKind(kind) // an order's transitions are not the request's
+	}
+	metrics.StateTransition(ctx, kind, w.state, s)
 	w.state = s
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
 	if memoMilestone(s) {

@@ -52,6 +52,9 @@ type portCarryOver struct {
 	SearchPortDate time.Time              `json:"search_port_date"`
 	IgnoredSignals int                    `json:"ignored_signals"`
 	Runs           int                    `json:"runs"`
+	// OrderSeq: an order's reports go on numbering where the run before stopped (the request keeps
+	// only a report newer than the last it has).
+	OrderSeq int `json:"order_seq,omitempty"`
 }
 
 type numberCarryOver struct {
@@ -134,6 +137,9 @@ func (w *port) carryOver(runs int) portCarryOver {
 		IgnoredSignals: w.ignoredSignals, Runs: runs,
 	}
 	out.Request.Resume = nil
+	if w.order != nil {
+		out.OrderSeq = w.order.seq
+	}
 	for _, n := range w.numbers {
 		out.Numbers = append(out.Numbers, numberCarryOver{Number: n.PortNumber, State: n.state, Reason: n.reason, Group: n.group, ReasonCode: n.reasonCode})
 	}
@@ -162,6 +168,9 @@ func (w *port) carryOver(runs int) portCarryOver {
 func (w *port) restore(c *portCarryOver) error {
 	w.v, w.req, w.state, w.history = c.Version, c.Request, c.State, c.History
 	w.loaDefaults, w.searchPortDate, w.ignoredSignals, w.runs = c.LOADefaults, c.SearchPortDate, c.IgnoredSignals, c.Runs
+	if w.order != nil {
+		w.order.seq = c.OrderSeq
+	}
 	w.deadlines = w.req.Deadlines.WithDefaults()
 	if err := w.useCalendar(c.Country, c.TimeZone); err != nil {
 		return err
