@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,9 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	historypb "go.temporal.io/api/history/v1"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/porting"
@@ -205,6 +209,117 @@ func millis(samples []statusSample, f func(statusSample) time.Duration) []float6
 	return out
 }
 
+// pgPeak is what the Postgres monitor saw during the run: the most client connections at once (the
+// server's, the run database's, the bench's own pool, those of the run database waiting for a lock)
+// and how often it could not look (no connection to be had).
+type pgPeak struct {
+	server, db, bench, lockWait int
+	at                          time.Time
+	maxConnections              int
+	refused                     int
+}
+
+// watchPostgres samples pg_stat_activity every interval until stop is called. The worker's
+// connections are the database's less the bench's own pool (this process: driver, simulator).
+func (e *env) watchPostgres(ctx context.Context, every time.Duration) (stop func() pgPeak) {
+	var (
+		mu   sync.Mutex
+		peak pgPeak
+	)
+	_ = e.db.GetContext(ctx, &peak.maxConnections, `SELECT setting::int FROM pg_settings WHERE name = 'max_connections'`)
+	name := dbName(e.dbURL)
+	wctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			var c struct {
+				Server   int `db:"server"`
+				DB       int `db:"db"`
+				LockWait int `db:"lock_wait"`
+			}
+			err := e.db.GetContext(wctx, &c, `SELECT count(*) AS server, count(*) FILTER (WHERE datname = $1) AS db,
+				count(*) FILTER (WHERE datname = $1 AND wait_event_type = 'Lock') AS lock_wait
+				FROM pg_stat_activity WHERE backend_type = 'client backend'`, name)
+			bench := e.db.Stats().OpenConnections
+			mu.Lock()
+			switch {
+			case wctx.Err() != nil:
+			case err != nil:
+				peak.refused++
+			default:
+				if c.DB > peak.db {
+					peak.db, peak.bench, peak.at = c.DB, bench, time.Now()
+				}
+				peak.server, peak.lockWait = max(peak.server, c.Server), max(peak.lockWait, c.LockWait)
+			}
+			mu.Unlock()
+			select {
+			case <-wctx.Done():
+				return
+			case <-time.After(every):
+			}
+		}
+	}()
+	return func() pgPeak {
+		cancel()
+		<-done
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
+	}
+}
+
+// logErrors counts the worker log's ERROR lines and those of them that say Postgres refused a
+// connection (SQLSTATE 53300, too_many_connections), with the first and last time of the latter.
+func logErrors(path string) (errs, tooMany int, first, last string) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, 0, "", ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<22)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.Contains(line, `"level":"ERROR"`) {
+			continue
+		}
+		errs++
+		if strings.Contains(line, "53300") {
+			tooMany++
+			var j struct {
+				Time string `json:"time"`
+			}
+			if json.Unmarshal([]byte(line), &j) == nil {
+				if first == "" {
+					first = j.Time
+				}
+				last = j.Time
+			}
+		}
+	}
+	return errs, tooMany, first, last
+}
+
+// bytesByType sums the proto size of a history's events by event type, largest first.
+func bytesByType(h *historypb.History) string {
+	by := map[string]int{}
+	for _, ev := range h.Events {
+		by[strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")] += proto.Size(ev)
+	}
+	keys := make([]string, 0, len(by))
+	for k := range by {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return by[keys[i]] > by[keys[j]] })
+	parts := make([]string, 0, 5)
+	for _, k := range keys[:min(5, len(keys))] {
+		parts = append(parts, fmt.Sprintf("%s %.0f KB", k, float64(by[k])/1024))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // Item 7.
 func itemBulk(ctx context.Context, rep *report, o options) error {
 	b := o.bulk
@@ -255,6 +370,7 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 	go func() { defer close(simDone); _ = sim.Run(simCtx, 500*time.Millisecond) }()
 	defer func() { stopSim(); <-simDone }()
 
+	stopWatch := e.watchPostgres(ctx, 250*time.Millisecond)
 	cpu0 := e.sampleCPU(ctx, procs)
 	t0 := time.Now()
 	run, err := e.start(ctx, loadSpec{TaskQueue: porting.TaskQueue, WorkflowType: porting.WorkflowPortIn}, id, req)
@@ -312,6 +428,7 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 	stopSamp()
 	<-sampDone
 	cpu := e.sampleCPU(context.Background(), procs).since(cpu0)
+	pg := stopWatch()
 	if err != nil {
 		return e.bulkStuck(id, simLog, procs, fmt.Errorf("bulk request %s after %.0f s: %w", id, wall.Seconds(), err))
 	}
@@ -414,6 +531,9 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 	rep.add("7", fmt.Sprintf("status query, all %d pages, while orders run", pages), fmt.Sprintf("%.0f ms", median(allRun)), "(report)", "", listf(allRun, "%.0f")+" ms")
 	rep.add("7", "status query, first page, completed request", fmt.Sprintf("%.0f ms", median(firstEnd)), "(report)", "", listf(firstEnd, "%.0f")+" ms")
 	rep.add("7", fmt.Sprintf("status query, all %d pages, completed request", pages), fmt.Sprintf("%.0f ms", median(allEnd)), "(report)", "", listf(allEnd, "%.0f")+" ms")
+	errs, tooMany, tooManyFirst, tooManyLast := logErrors(procs[0].log)
+	rep.add("7", fmt.Sprintf("Postgres connections to the run's database, peak (max_connections %d)", pg.maxConnections),
+		fmt.Sprintf("%d (bench %d, worker %d); %d activity attempts refused", pg.db, pg.bench, pg.db-pg.bench, tooMany), "(report)", "", "")
 	rep.add("7", "start call → request completed", fmt.Sprintf("%.1f s (%.1f min)", wall.Seconds(), wall.Minutes()), "(report)", "", "")
 
 	outcome := ""
@@ -427,6 +547,9 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 		len(api), activities.InstanceAPIBurst, activities.InstanceAPIRate, floor)
 	rep.note("Item 7, histories: request %s; orders: median %.0f events, %.1f KB, most events %d (%s); largest order %s: %s",
 		reqShape.detailed(), median(orderEvents), median(orderBytes)/1024, mostEvents, mostEventsID, largestID, largest.detailed())
+	rep.note("Item 7, Postgres: at the peak (%.0f s after the start call) %d client connections on the server, %d to the run's database (%d of the bench's pool, the rest the worker's), at most %d of them waiting for a lock; the monitor could not connect %d time(s). Worker log: %d ERROR lines, %d of them Postgres refusing a connection (53300 too many clients) between %s and %s.",
+		pg.at.Sub(t0).Seconds(), pg.server, pg.db, pg.bench, pg.lockWait, pg.refused, errs, tooMany, tooManyFirst, tooManyLast)
+	rep.note("Item 7, the request's history by event type (bytes): %s", bytesByType(h))
 	var firstKB []float64
 	for _, s := range running {
 		firstKB = append(firstKB, float64(s.firstJSON)/1024)
