@@ -7,7 +7,10 @@
 // of the same shape doing no work on a worker process of its own (this binary, -baseline-worker).
 // Timings are medians of -runs runs; every row says its target and PASS or FAIL.
 //
-//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory]
+//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory,bulk]
+//
+// -items also takes the README's item numbers: 1 timeskip, 2 and 6 load, 3 history, 4 provision,
+// 5 memory, 7 bulk (one request of 20,000 numbers, on a dev server, database and worker of its own).
 package main
 
 import (
@@ -20,6 +23,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/contactcenter/numberporting/porting"
 )
 
 type options struct {
@@ -31,7 +36,11 @@ type options struct {
 	carrierDelay time.Duration
 	portAhead    time.Duration
 	verbose      bool
+	bulk         bulkOptions
 }
+
+// itemNumbers are the README's item numbers, accepted by -items.
+var itemNumbers = map[string]string{"1": "timeskip", "2": "load", "3": "history", "4": "provision", "5": "memory", "6": "load", "7": "bulk"}
 
 func main() {
 	var (
@@ -48,9 +57,14 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "runs of each timing (the table shows the median)")
 	flag.IntVar(&o.n, "n", 500, "concurrent PortIn requests of the throughput load")
 	flag.IntVar(&o.open, "open", 5000, "open ports of the memory measurement")
-	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory", "what to measure (comma-separated)")
+	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory,bulk", "what to measure (comma-separated names or item numbers 1-7)")
 	flag.DurationVar(&o.carrierDelay, "carrier-delay", time.Second, "the simulated carrier answers this long after the LOA reached it")
 	flag.DurationVar(&o.portAhead, "port-ahead", 5*time.Second, "the carrier's port date this far after its answer")
+	flag.IntVar(&o.bulk.numbers, "bulk-numbers", porting.MaxNumbersPerRequest, "item 7: numbers of the bulk request (20 groups)")
+	flag.DurationVar(&o.bulk.portAhead, "bulk-port-ahead", 4*time.Minute, "item 7: the carrier's port date this far after its acceptance (every order must be provisioned before the first activates)")
+	flag.DurationVar(&o.bulk.timeout, "bulk-timeout", 20*time.Minute, "item 7: the whole run")
+	flag.DurationVar(&o.bulk.every, "bulk-status-every", 15*time.Second, "item 7: a status sweep this often while the orders run")
+	flag.IntVar(&o.bulk.endProbes, "bulk-status-end", 5, "item 7: status sweeps of the completed request")
 	flag.BoolVar(&o.verbose, "v", false, "print each run as it ends")
 	flag.BoolVar(&baselineW, "baseline-worker", false, "run the baseline workflow's worker (a subprocess of the bench)")
 	flag.BoolVar(&probe, "probe", false, "run one PortIn and print its history event by event")
@@ -61,7 +75,11 @@ func main() {
 	flag.Parse()
 	o.items = map[string]bool{}
 	for _, it := range strings.Split(items, ",") {
-		o.items[strings.TrimSpace(it)] = true
+		it = strings.TrimSpace(it)
+		if name, ok := itemNumbers[it]; ok {
+			it = name
+		}
+		o.items[it] = true
 	}
 	if baselineW {
 		fatal(runBaselineWorker())

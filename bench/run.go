@@ -77,10 +77,22 @@ func runAll(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	if !o.items["history"] && !o.items["provision"] && !o.items["load"] && !o.items["memory"] {
-		printReport(rep, o, began, host, load)
-		return nil
+	if o.items["history"] || o.items["provision"] || o.items["load"] || o.items["memory"] {
+		if err := sharedEnvItems(ctx, rep, o); err != nil {
+			return err
+		}
 	}
+	if o.items["bulk"] {
+		if err := itemBulk(ctx, rep, o); err != nil {
+			return err
+		}
+	}
+	printReport(rep, o, began, host, load)
+	return nil
+}
+
+// sharedEnvItems runs items 2-6 on one dev server, database and worker binary.
+func sharedEnvItems(ctx context.Context, rep *report, o options) error {
 	logf("starting the dev server, a fresh database and the worker")
 	e, err := newEnv(ctx, o.temporalCLI)
 	if err != nil {
@@ -110,7 +122,6 @@ func runAll(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	printReport(rep, o, began, host, load)
 	return nil
 }
 
