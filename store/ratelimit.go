@@ -17,7 +17,8 @@ import (
 //
 // One short transaction: the row is locked (created full on first use by INSERT … ON CONFLICT) and
 // the clock read under the lock, so concurrent takers on any number of connections are serialized
-// and never get more than burst + perSecond·t tokens in t seconds. A token taken by an attempt that
+// and never get more than burst + perSecond·t tokens in t seconds; a taker that finds the row locked
+// does not queue for it (that would hold a connection per waiter) but is told to ask again shortly. A token taken by an attempt that
 // then fails (a retried activity) is simply lost: that slows the instance's requests, it never lets
 // more through.
 func TakeInstanceAPIToken(ctx context.Context, db *sqlx.DB, instanceARN string, perSecond float64, burst int) (time.Duration, error) {
@@ -26,16 +27,28 @@ func TakeInstanceAPIToken(ctx context.Context, db *sqlx.DB, instanceARN string, 
 	}
 	var wait time.Duration
 	err := InTx(ctx, db, func(tx *sqlx.Tx) error {
-		// The no-op update takes the row lock; RETURNING reads the clock after it was granted.
+		// The bucket exists, full on first use (nothing waits here on a row another taker holds).
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO instance_api_tokens (instance_arn, tokens, refilled_at) VALUES ($1, $2, clock_timestamp())
+			ON CONFLICT (instance_arn) DO NOTHING`, instanceARN, burst); err != nil {
+			return err
+		}
+		// The row lock, without queueing for it: with hundreds of provisionings of one instance
+		// waiting (a bulk request), takers queued on the lock would each hold a connection. A taker
+		// that finds it held asks again a moment later. The clock is read once the lock is held.
 		var b struct {
 			Tokens     float64   `db:"tokens"`
 			RefilledAt time.Time `db:"refilled_at"`
 			Now        time.Time `db:"now"`
 		}
-		if err := tx.GetContext(ctx, &b, `
-			INSERT INTO instance_api_tokens AS b (instance_arn, tokens, refilled_at) VALUES ($1, $2, clock_timestamp())
-			ON CONFLICT (instance_arn) DO UPDATE SET tokens = b.tokens
-			RETURNING tokens, refilled_at, clock_timestamp() AS now`, instanceARN, burst); err != nil {
+		err := tx.GetContext(ctx, &b, `
+			SELECT tokens, refilled_at, clock_timestamp() AS now FROM instance_api_tokens
+			WHERE instance_arn = $1 FOR UPDATE SKIP LOCKED`, instanceARN)
+		if isNoRows(err) {
+			wait = lockedRetry(perSecond)
+			return nil
+		}
+		if err != nil {
 			return err
 		}
 		available := math.Min(float64(burst), b.Tokens+perSecond*math.Max(b.Now.Sub(b.RefilledAt).Seconds(), 0))
@@ -49,7 +62,7 @@ func TakeInstanceAPIToken(ctx context.Context, db *sqlx.DB, instanceARN string, 
 		if refilled.Before(b.RefilledAt) {
 			refilled = b.RefilledAt
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE instance_api_tokens SET tokens = $2, refilled_at = $3 WHERE instance_arn = $1`,
+		_, err = tx.ExecContext(ctx, `UPDATE instance_api_tokens SET tokens = $2, refilled_at = $3 WHERE instance_arn = $1`,
 			instanceARN, available-1, refilled)
 		return err
 	})
@@ -57,6 +70,12 @@ func TakeInstanceAPIToken(ctx context.Context, db *sqlx.DB, instanceARN string, 
 		return 0, err
 	}
 	return wait, nil
+}
+
+// lockedRetry is how long a taker that found the bucket held waits before asking again: a fraction
+// of a token's time, so that it does not miss the next token by much.
+func lockedRetry(perSecond float64) time.Duration {
+	return max(time.Duration(float64(time.Second)/perSecond/4), 10*time.Millisecond)
 }
 
 // InstanceAPIRequest is one request the simulated instance API received (its access log).

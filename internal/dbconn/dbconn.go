@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,6 +29,15 @@ const EnvURL = "DATABASE_URL"
 // MaxIdleConns is how many idle Postgres connections a process keeps for its activities.
 const MaxIdleConns = 16
 
+// MaxOpenConns bounds the Postgres connections of one process (DATABASE_MAX_CONNS overrides it): a
+// bulk request runs hundreds of activities at once, and a worker that opened one connection each
+// would take the server's (100 by default) from everyone else. Past the bound, activities wait for a
+// connection of the pool.
+const MaxOpenConns = 32
+
+// EnvMaxConns names the environment variable overriding MaxOpenConns.
+const EnvMaxConns = "DATABASE_MAX_CONNS"
+
 // Open makes sure the database exists, migrates it and opens it.
 func Open(ctx context.Context, dbURL string) (*sqlx.DB, error) {
 	if err := EnsureDatabase(ctx, dbURL); err != nil {
@@ -42,7 +53,17 @@ func Open(ctx context.Context, dbURL string) (*sqlx.DB, error) {
 	}
 	// A worker runs many short activities at once: keep connections for them instead of opening
 	// one per activity (database/sql keeps only 2 idle by default).
-	db.SetMaxIdleConns(MaxIdleConns)
+	maxOpen := MaxOpenConns
+	if v := os.Getenv(EnvMaxConns); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 2 {
+			db.Close()
+			return nil, fmt.Errorf("%s: must be a number of connections, 2 or more, got %q", EnvMaxConns, v)
+		}
+		maxOpen = n
+	}
+	db.SetMaxOpenConns(maxOpen)
+	db.SetMaxIdleConns(min(MaxIdleConns, maxOpen))
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	return db, nil
 }

@@ -52,3 +52,25 @@ func TestOpenCreatesAndMigratesAMissingDatabase(t *testing.T) {
 func TestRedact(t *testing.T) {
 	require.Equal(t, "postgres://u:xxxxx@h:5432/db?sslmode=disable", Redact("postgres://u:secret@h:5432/db?sslmode=disable"))
 }
+
+// A process keeps at most MaxOpenConns connections (DATABASE_MAX_CONNS overrides it, and a value
+// that is not a number of connections is refused naming the variable).
+func TestOpenBoundsTheConnections(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	dbURL := pgtest.NewURL(t)
+	db, err := Open(ctx, dbURL)
+	require.NoError(t, err)
+	require.Equal(t, MaxOpenConns, db.Stats().MaxOpenConnections)
+	require.NoError(t, db.Close())
+
+	t.Setenv(EnvMaxConns, "8")
+	db, err = Open(ctx, dbURL)
+	require.NoError(t, err)
+	require.Equal(t, 8, db.Stats().MaxOpenConnections)
+	require.NoError(t, db.Close())
+
+	t.Setenv(EnvMaxConns, "lots")
+	_, err = Open(ctx, dbURL)
+	require.ErrorContains(t, err, `DATABASE_MAX_CONNS: must be a number of connections, 2 or more, got "lots"`)
+}
