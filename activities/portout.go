@@ -38,6 +38,11 @@ type VerifyOwnershipResult struct {
 	// MissingRecords lists ownership fields the instance has no record of: no request can match them
 	// until operations register them (starter instance add --owner-name … --address … --billing-contact …).
 	MissingRecords []string `json:"missing_records,omitempty"`
+	// PasscodeInvalid: the instance has a port-out passcode and the request's is missing or wrong.
+	// It is checked first: nothing else is compared, and nothing else is said.
+	PasscodeInvalid bool `json:"passcode_invalid,omitempty"`
+	// PasscodeChecked: the instance has a passcode and the request's was checked (right or wrong).
+	PasscodeChecked bool `json:"passcode_checked,omitempty"`
 }
 
 // ReleasePortOutInput names the numbers a port-out releases from its instance.

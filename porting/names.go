@@ -34,7 +34,9 @@ const (
 	// DESIGN §8: supplemental changes.
 	SignalRequestPortDate = "request-port-date"
 	SignalRemoveNumbers   = "remove-numbers"
-	QueryStatus           = "status"
+	// DESIGN §8: port-out protection.
+	SignalUnfreeze = "unfreeze"
+	QueryStatus    = "status"
 	// UpdateAwaitValidation is an extension: the starter calls it right after starting a port so that
 	// a request the database refuses (unknown instance, number already porting…) is reported to the
 	// caller with exit 3 instead of failing silently in the background.

@@ -64,7 +64,52 @@ type WinningCarrierRequest struct {
 	Numbers        []string  `json:"numbers"`
 	LOARef         string    `json:"loa_ref"`
 	RequestedAt    time.Time `json:"requested_at"`
+	// Passcode is the instance's port-out passcode as the winning carrier got it from the owner
+	// (DESIGN §8 "Port-out protection"): checked before anything else when the instance has one. A
+	// secret: never logged, never in a status, an audit row or Postgres in clear.
+	Passcode string `json:"passcode,omitempty"`
 }
+
+// Unfreeze is the payload of the unfreeze signal/update: operations let a port-out frozen after
+// too many wrong passcodes take winning-carrier requests again.
+type Unfreeze struct {
+	By     string `json:"by"`
+	Reason string `json:"reason"`
+}
+
+// ValidateUnfreeze checks an unfreeze on its own.
+func ValidateUnfreeze(u Unfreeze) error {
+	var p problems
+	if strings.TrimSpace(u.By) == "" {
+		p.add("by", "is required: who checked the port-out and lets it go on")
+	}
+	if strings.TrimSpace(u.Reason) == "" {
+		p.add("reason", "is required: why it may go on")
+	}
+	return p.err()
+}
+
+// Port-out passcodes (DESIGN §8): 4 to 10 characters.
+const (
+	MinPasscodeLength = 4
+	MaxPasscodeLength = 10
+)
+
+// ValidatePasscode checks an instance's port-out passcode as set (the message never repeats it).
+func ValidatePasscode(field, passcode string) error {
+	n := len([]rune(passcode))
+	var p problems
+	switch {
+	case n < MinPasscodeLength || n > MaxPasscodeLength:
+		p.add(field, "must be %d to %d characters, got %d", MinPasscodeLength, MaxPasscodeLength, n)
+	case strings.TrimSpace(passcode) != passcode:
+		p.add(field, "must not start or end with white space")
+	}
+	return p.err()
+}
+
+// MaxPasscodeAttempts is how many wrong passcodes one port-out takes: the last freezes it.
+const MaxPasscodeAttempts = 3
 
 // Ownership fields a winning carrier's request is verified on, in the order they are reported.
 const (

@@ -33,6 +33,9 @@ const (
 	StateApproved               State = "approved"
 	StateReleasing              State = "releasing"
 	StateExpired                State = "expired"
+	// StateFrozen: a port-out stopped after too many wrong passcodes (DESIGN §8); only unfreeze or
+	// cancel go on.
+	StateFrozen State = "frozen"
 )
 
 var portInProgress = map[State]int{
