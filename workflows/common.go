@@ -78,7 +78,7 @@ func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.Stat
 func memoMilestone(s porting.State) bool {
 	switch s {
 	case porting.StateAwaitingLOA, porting.StateAwaitingCostApproval, porting.StateCancelRequested,
-		porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch:
+		porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch, porting.StateFrozen:
 		return true
 	}
 	return s.IsEnd()

@@ -88,6 +88,14 @@ type portOut struct {
 	removed       []removedNumber
 	removalRounds int
 
+	// Protection (versionPortOutProtection, portout_protect.go).
+	toldRequested   bool              // the customer was told of the first winning-carrier request
+	wrongPasscodes  []passcodeAttempt // since the last unfreeze
+	frozenFrom      porting.State     // the state the port-out was in when it froze
+	frozenAt        time.Time
+	freezes         int
+	pendingUnfreeze *porting.Unfreeze
+
 	// Continue-as-new (resume.go): the carry-over this run starts from and how many runs came before.
 	resumeFrom *portOutCarryOver
 	runs       int
@@ -188,6 +196,8 @@ func (w *portOut) loop(ctx workflow.Context) (porting.PortResult, error) {
 			end, note, err = w.awaitCarrierRequest(ctx)
 		case porting.StateApproved:
 			end, note, err = w.awaitRelease(ctx)
+		case porting.StateFrozen:
+			end, note, err = w.awaitUnfreeze(ctx)
 		default:
 			err = fmt.Errorf("port-out in unexpected state %s", w.state)
 		}
@@ -299,6 +309,9 @@ func (w *portOut) verify(ctx workflow.Context) error {
 	p := *w.queue[0]
 	w.queue = w.queue[1:]
 	wasApproved := w.state == porting.StateApproved
+	if w.v >= versionPortOutProtection && !w.toldRequested {
+		w.tellRequested(ctx, p)
+	}
 	w.setState(ctx, porting.StateVerifyingOwnership, fmt.Sprintf("verifying %s's request #%d (LOA %s, release requested for %s) against the ownership records",
 		p.req.Carrier, p.seq, p.req.LOARef, w.local(p.req.RequestedAt)))
 	var res activities.VerifyOwnershipResult
@@ -310,6 +323,10 @@ func (w *portOut) verify(ctx workflow.Context) error {
 		err = plainError(err)
 		w.outcomes[p.seq] = verdict{msg: fmt.Sprintf("request #%d could not be verified: %v", p.seq, err)}
 		return fmt.Errorf("ownership verification of request #%d failed: %w", p.seq, err)
+	}
+	if w.v >= versionPortOutProtection && res.PasscodeInvalid {
+		w.passcodeRefused(ctx, p, wasApproved)
+		return nil
 	}
 	if len(res.MissingRecords) > 0 {
 		missing := strings.Join(res.MissingRecords, ", ")

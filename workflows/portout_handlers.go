@@ -94,7 +94,7 @@ func (w *portOut) setup(ctx workflow.Context) error {
 		w.acceptCancel(ctx, in)
 		return nil
 	})
-	return nil
+	return w.setupProtection(ctx)
 }
 
 func (w *portOut) ignored(ctx workflow.Context, note string) {
@@ -165,6 +165,8 @@ func (w *portOut) carrierRequestRefusal(ctx workflow.Context, in porting.Winning
 		return fmt.Errorf("request %s is %s; it takes no more requests", w.req.RequestID, w.state)
 	case w.cancel != nil:
 		return fmt.Errorf("request %s is being cancelled", w.req.RequestID)
+	case w.state == porting.StateFrozen:
+		return fmt.Errorf("request %s is frozen after %d wrong passcodes: it takes no request until operations unfreeze it", w.req.RequestID, len(w.wrongPasscodes))
 	case !porting.SameCarrier(in.Carrier, w.req.WinningCarrier):
 		return fmt.Errorf("carrier %q is not the winning carrier of request %s (%s)", in.Carrier, w.req.RequestID, w.req.WinningCarrier)
 	case w.v < versionFailurePaths && (len(w.queue) > 0 || w.state == porting.StateVerifyingOwnership):

@@ -38,6 +38,8 @@ type outHarness struct {
 	releaseFailures int // the first attempts of the release fail with a transient error
 	missingRecords  []string
 	upserts         []upsert
+	// passcode is the instance's port-out passcode ("" none): checked first, as store.VerifyOwnership does.
+	passcode string
 }
 
 // upsert is one search-attribute upsert at a simulated instant.
@@ -59,6 +61,13 @@ func newPortOutHarness(t *testing.T, start time.Time) *outHarness {
 			h.record("VerifyOwnership", in)
 			var res activities.VerifyOwnershipResult
 			c := in.Claim
+			if h.passcode != "" {
+				res.PasscodeChecked = true
+				if c.Passcode != h.passcode {
+					res.PasscodeInvalid = true
+					return res, nil // nothing else compared, nothing else said
+				}
+			}
 			if !porting.SameText(c.OwnerName, recordOwner) {
 				res.Mismatched = append(res.Mismatched, porting.OwnershipOwnerName)
 			}

@@ -223,6 +223,12 @@ type portOutCarryOver struct {
 	Runs           int                    `json:"runs"`
 	Removed        []removedNumber        `json:"removed,omitempty"`
 	RemovalRounds  int                    `json:"removal_rounds,omitempty"`
+	// Protection (versionPortOutProtection).
+	ToldRequested  bool              `json:"told_requested,omitempty"`
+	WrongPasscodes []passcodeAttempt `json:"wrong_passcodes,omitempty"`
+	FrozenFrom     porting.State     `json:"frozen_from,omitempty"`
+	FrozenAt       time.Time         `json:"frozen_at,omitempty"`
+	Freezes        int               `json:"freezes,omitempty"`
 }
 
 // atSafePoint: the port-out waits for the winning carrier or for the release time with nothing
@@ -234,6 +240,8 @@ func (w *portOut) atSafePoint(ctx workflow.Context) bool {
 	switch w.state {
 	case porting.StateAwaitingWinningCarrier, porting.StateRejectedMismatch, porting.StateApproved:
 		return workflow.AllHandlersFinished(ctx)
+	case porting.StateFrozen:
+		return w.pendingUnfreeze == nil && workflow.AllHandlersFinished(ctx)
 	}
 	return false
 }
@@ -245,6 +253,7 @@ func (w *portOut) carryOver() portOutCarryOver {
 		LastReasonCode: w.lastReasonCode, CustomerAction: w.customerAction,
 		ReleaseAt: w.releaseAt, SearchPortDate: w.searchPortDate, IgnoredSignals: w.ignoredSignals, Runs: w.runs + 1,
 		Removed: w.removed, RemovalRounds: w.removalRounds,
+		ToldRequested: w.toldRequested, WrongPasscodes: w.wrongPasscodes, FrozenFrom: w.frozenFrom, FrozenAt: w.frozenAt, Freezes: w.freezes,
 	}
 	out.Request.Resume = nil
 	return out
@@ -262,6 +271,7 @@ func (w *portOut) restore(c *portOutCarryOver) error {
 	w.lastReasonCode, w.customerAction = c.LastReasonCode, c.CustomerAction
 	w.releaseAt, w.searchPortDate, w.ignoredSignals, w.runs = c.ReleaseAt, c.SearchPortDate, c.IgnoredSignals, c.Runs
 	w.removed, w.removalRounds = c.Removed, c.RemovalRounds
+	w.toldRequested, w.wrongPasscodes, w.frozenFrom, w.frozenAt, w.freezes = c.ToldRequested, c.WrongPasscodes, c.FrozenFrom, c.FrozenAt, c.Freezes
 	w.validated = true
 	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateAwaitingWinningCarrier}
 	return nil

@@ -22,8 +22,12 @@ const (
 	// handled by order workflows (PortOrder), each with the search attributes of its own numbers;
 	// every port publishes RequestId.
 	versionBulk workflow.Version = 3
+	// versionPortOutProtection: port-out protection (issue 14): the customer told of the first
+	// winning-carrier request at once, a wrong passcode a rejection of its own (PASSCODE_INVALID),
+	// the third one freezing the port-out until operations unfreeze it.
+	versionPortOutProtection workflow.Version = 4
 	// latestVersion is the version new ports run.
-	latestVersion = versionBulk
+	latestVersion = versionPortOutProtection
 )
 
 // portVersion is the version a port runs (workflow.DefaultVersion for ports started before
