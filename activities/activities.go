@@ -41,6 +41,8 @@ const (
 	ErrNumberReleased = store.ErrNumberReleased
 	// ErrNumberNotActive: a number of the instance is not active (e.g. provisioned by a port-in in progress).
 	ErrNumberNotActive = store.ErrNumberNotActive
+	// ErrNumberLocked: a number to port out is locked against port-out (starter number lock).
+	ErrNumberLocked = store.ErrNumberLocked
 )
 
 // Activities are the porting activities; register one value with the worker. (Every exported

@@ -60,7 +60,8 @@ type ReleasePortOutResult struct {
 }
 
 // RecordPortOut records a new PortOut request (store.RecordPortOut): checked against the inventory
-// (the instance exists outside the Tokyo region, every number is held by it and active, none is in
+// (the instance exists outside the Tokyo region, every number is held by it and active, none is
+// locked against port-out — ErrNumberLocked, naming numbers[i] and who locked it — and none is in
 // another active port), its numbers locked against other ports until FinishPortRequest unlocks them. A
 // rerun for the same workflow ID is a no-op. A refusal writes nothing.
 func (a *Activities) RecordPortOut(ctx context.Context, in RecordPortOutInput) (RecordPortOutResult, error) {
@@ -90,7 +91,10 @@ func (a *Activities) RecordPortOut(ctx context.Context, in RecordPortOutInput) (
 // porting.SameText reads "exactly", and the numbers as a set equal to the port-out's numbers, all
 // still held active by the instance). It returns only the names of the fields that differ. Each
 // round is verified once: a rerun returns the recorded result even if the records changed meanwhile.
-// The request's state becomes approved or rejected_mismatch.
+// The request's state becomes approved or rejected_mismatch. When the instance has a port-out
+// passcode, the claim's passcode is checked first: missing or wrong is {PasscodeInvalid,
+// PasscodeChecked} and nothing else (no field compared); right is PasscodeChecked and the usual
+// comparison. Each check is audited (port_out_passcode_checked), never with the passcode.
 func (a *Activities) VerifyOwnership(ctx context.Context, in VerifyOwnershipInput) (VerifyOwnershipResult, error) {
 	switch {
 	case in.WorkflowID == "":

@@ -53,12 +53,13 @@ func (a *app) winningCarrierRequestCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "winning-carrier-request --workflow ID --file F",
 		Short: "Deliver the winning carrier's port-out request; it is verified against the ownership records",
-		Long: "The file holds {carrier, owner_name, address, billing_contact, numbers:[e164], loa_ref, requested_at}:\n" +
-			"the details as the winning carrier states them, and the agreed release date/time (RFC 3339 with\n" +
-			"offset, in the future). Sent as the winning-carrier-request update. Every detail must match the\n" +
-			"instance's ownership records exactly: a match approves the release at requested_at (again while\n" +
-			"approved: reschedules); a mismatch is exit 3 naming the mismatched fields, and the carrier may send\n" +
-			"a corrected request.",
+		Long: "The file holds {carrier, owner_name, address, billing_contact, numbers:[e164], loa_ref, requested_at,\n" +
+			"passcode?}: the details as the winning carrier states them, and the agreed release date/time (RFC 3339\n" +
+			"with offset, in the future). Sent as the winning-carrier-request update. When the instance has a\n" +
+			"port-out passcode, the request must carry it: missing or wrong is refused with PASSCODE_INVALID and\n" +
+			"nothing else said. Every detail must match the instance's ownership records exactly: a match approves\n" +
+			"the release at requested_at (again while approved: reschedules); a mismatch is exit 3 naming the\n" +
+			"mismatched fields, and the carrier may send a corrected request.",
 		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
 			data, err := a.readInput(file)

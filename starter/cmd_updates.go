@@ -292,6 +292,27 @@ func (a *app) cancelCmd() *cobra.Command {
 	return cmd
 }
 
+func (a *app) unfreezeCmd() *cobra.Command {
+	var workflowID, by, reason string
+	cmd := &cobra.Command{
+		Use:   "unfreeze --workflow ID --by NAME --reason R",
+		Short: "Let a port-out frozen after too many wrong passcodes take winning-carrier requests again",
+		Args:  cobra.NoArgs,
+		RunE: a.runE(func(ctx context.Context, _ []string) error {
+			u := porting.Unfreeze{By: strings.TrimSpace(by), Reason: strings.TrimSpace(reason)}
+			if err := porting.ValidateUnfreeze(u); err != nil {
+				return invalid("unfreeze", err)
+			}
+			return a.sendUpdate(ctx, workflowID, porting.SignalUnfreeze, u)
+		}),
+	}
+	cmd.Flags().StringVar(&workflowID, "workflow", "", "workflow ID, e.g. port-out-REQ-1")
+	cmd.Flags().StringVar(&by, "by", "", "who checked the port-out and lets it go on")
+	cmd.Flags().StringVar(&reason, "reason", "", "why it may go on")
+	_ = cmd.MarkFlagRequired("workflow")
+	return cmd
+}
+
 // acceptWithoutDate: --accept without --port-date is bad input (exit 2) except as the carrier's
 // confirmation of a cancellation, which only an international port-in awaiting it (state
 // cancel_requested) takes. A port-in or port-out workflow ID is refused without asking Temporal; an

@@ -104,6 +104,7 @@ func (a *app) rootCmd() *cobra.Command {
 		a.requestPortDateCmd(),
 		a.removeNumbersCmd(),
 		a.cancelCmd(),
+		a.unfreezeCmd(),
 		a.statusCmd(),
 		a.listCmd(),
 		a.instanceCmd(),

@@ -45,6 +45,8 @@ const (
 	ErrNumberReleased = "NumberReleased"
 	// ErrNumberNotActive: a number of the instance is not active (e.g. provisioned by a port-in in progress).
 	ErrNumberNotActive = "NumberNotActive"
+	// ErrNumberLocked: a number to port out is locked against port-out (LockNumber).
+	ErrNumberLocked = "NumberLocked"
 )
 
 // RuleError is a permanent refusal of a port's write: Code is one of the Err* codes, Field names the

@@ -54,7 +54,17 @@ type Instance struct {
 	Address          string    `db:"address" json:"address,omitempty"`
 	BillingContact   string    `db:"billing_contact" json:"billing_contact,omitempty"`
 	CreatedAt        time.Time `db:"created_at" json:"created_at"`
+	// PortOutPasscode is input only: when not empty, AddInstance sets the instance's port-out
+	// passcode to it (as SetPortOutPasscode does; empty leaves the stored one as it is). It is
+	// stored only as a bcrypt hash and never read back.
+	PortOutPasscode Passcode `db:"-" json:"-"`
+	// HasPortOutPasscode tells whether the instance has a port-out passcode (read back only).
+	HasPortOutPasscode bool `db:"has_port_out_passcode" json:"has_port_out_passcode"`
 }
+
+// instanceColumns are an Instance's columns as read back.
+const instanceColumns = `arn, region, phone_number_limit, owner_name, address, billing_contact, created_at,
+	port_out_passcode_hash IS NOT NULL AS has_port_out_passcode`
 
 // PhoneNumber is one number of an instance.
 type PhoneNumber struct {
@@ -70,7 +80,8 @@ type PhoneNumber struct {
 // ARN when not given. On an existing instance, the ownership fields given (non-empty) replace the
 // stored ones, and the phone-number limit becomes the given base limit (when not 0) plus the limit
 // increases of the ports in progress, so re-adding an instance does not undo a port's increase.
-// It returns the instance as stored.
+// A port-out passcode given (in.PortOutPasscode, validated as SetPortOutPasscode does) is set,
+// hashed; none given leaves the stored one. It returns the instance as stored.
 func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error) {
 	ref, err := porting.ParseInstanceARN(in.ARN)
 	if err != nil {
@@ -96,18 +107,40 @@ func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error
 	if in.PhoneNumberLimit > 0 {
 		limit = &in.PhoneNumberLimit
 	}
+	// The passcode's hash, made before the transaction (bcrypt is slow on purpose); nil when none is
+	// given or the instance already has this one.
+	var hash *string
+	if in.PortOutPasscode != "" {
+		if err := checkPasscode(in.PortOutPasscode); err != nil {
+			return Instance{}, err
+		}
+		current, _, err := storedPasscodeHash(ctx, db, in.ARN, false)
+		if err != nil {
+			return Instance{}, err
+		}
+		if hash, err = newPasscodeHash(current, in.PortOutPasscode); err != nil {
+			return Instance{}, err
+		}
+	}
 	var out Instance
-	err = db.GetContext(ctx, &out, `
-		INSERT INTO instances AS i (arn, region, phone_number_limit, owner_name, address, billing_contact)
-		VALUES ($1, $2, coalesce($3::int, $7::int), $4, $5, $6)
-		ON CONFLICT (arn) DO UPDATE SET
-			phone_number_limit = CASE WHEN $3::int IS NULL THEN i.phone_number_limit
-				ELSE $3::int + coalesce((SELECT sum(amount) FROM limit_increases l WHERE l.instance_arn = i.arn), 0) END,
-			owner_name = coalesce(nullif(EXCLUDED.owner_name, ''), i.owner_name),
-			address = coalesce(nullif(EXCLUDED.address, ''), i.address),
-			billing_contact = coalesce(nullif(EXCLUDED.billing_contact, ''), i.billing_contact)
-		RETURNING arn, region, phone_number_limit, owner_name, address, billing_contact, created_at`,
-		in.ARN, in.Region, limit, in.OwnerName, in.Address, in.BillingContact, DefaultPhoneNumberLimit)
+	err = InTx(ctx, db, func(tx *sqlx.Tx) error {
+		err := tx.GetContext(ctx, &out, `
+			INSERT INTO instances AS i (arn, region, phone_number_limit, owner_name, address, billing_contact, port_out_passcode_hash)
+			VALUES ($1, $2, coalesce($3::int, $7::int), $4, $5, $6, $8)
+			ON CONFLICT (arn) DO UPDATE SET
+				phone_number_limit = CASE WHEN $3::int IS NULL THEN i.phone_number_limit
+					ELSE $3::int + coalesce((SELECT sum(amount) FROM limit_increases l WHERE l.instance_arn = i.arn), 0) END,
+				owner_name = coalesce(nullif(EXCLUDED.owner_name, ''), i.owner_name),
+				address = coalesce(nullif(EXCLUDED.address, ''), i.address),
+				billing_contact = coalesce(nullif(EXCLUDED.billing_contact, ''), i.billing_contact),
+				port_out_passcode_hash = coalesce(EXCLUDED.port_out_passcode_hash, i.port_out_passcode_hash)
+			RETURNING `+instanceColumns,
+			in.ARN, in.Region, limit, in.OwnerName, in.Address, in.BillingContact, DefaultPhoneNumberLimit, hash)
+		if err != nil || hash == nil {
+			return err
+		}
+		return auditPasscodeSet(ctx, tx, in.ARN)
+	})
 	if err != nil {
 		return Instance{}, err
 	}
@@ -117,9 +150,7 @@ func AddInstance(ctx context.Context, db *sqlx.DB, in Instance) (Instance, error
 // GetInstance reads an instance (not_found when it does not exist).
 func GetInstance(ctx context.Context, db *sqlx.DB, arn string) (Instance, error) {
 	var out Instance
-	err := db.GetContext(ctx, &out, `
-		SELECT arn, region, phone_number_limit, owner_name, address, billing_contact, created_at
-		FROM instances WHERE arn = $1`, arn)
+	err := db.GetContext(ctx, &out, `SELECT `+instanceColumns+` FROM instances WHERE arn = $1`, arn)
 	if isNoRows(err) {
 		return Instance{}, invErr(InventoryNotFound, "instance", "instance %s does not exist", arn)
 	}

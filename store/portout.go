@@ -67,8 +67,9 @@ func portOutField(numbers []string, e164 string) string {
 
 // RecordPortOut records a new port-out request (checked for required fields and numbers) in one
 // transaction, after checking it against the inventory: the instance exists outside the Tokyo region,
-// every number is held by that instance and active, and no number is in another active port (the
-// unique partial index on port_request_numbers decides races). The numbers are then locked against
+// every number is held by that instance and active, no number is locked against port-out
+// (LockNumber; ErrNumberLocked naming numbers[i] and who locked it), and no number is in another
+// active port (the unique partial index on port_request_numbers decides races). The numbers are then locked against
 // other ports until FinishPortRequest unlocks them. A rerun for the same workflow ID is a no-op. A
 // refusal writes nothing. It returns the instance's region.
 func RecordPortOut(ctx context.Context, db *sqlx.DB, workflowID string, r porting.PortOutRequest) (string, error) {
@@ -97,6 +98,11 @@ func RecordPortOut(ctx context.Context, db *sqlx.DB, workflowID string, r portin
 		}
 		types, err := checkOwnedAndActive(ctx, tx, r.InstanceARN, r.Numbers)
 		if err != nil {
+			return err
+		}
+		// After the numbers' rows are locked (checkOwnedAndActive), so that a LockNumber of the same
+		// moment, which locks the row too, is either seen here or sees this port-out.
+		if err := checkNotLocked(ctx, tx, r.Numbers); err != nil {
 			return err
 		}
 		if err := checkNotPortingOut(ctx, tx, workflowID, r.Numbers); err != nil {
@@ -223,6 +229,12 @@ func checkNotPortingOut(ctx context.Context, q sqlx.QueryerContext, workflowID s
 // still held active by the instance. It returns only the names
 // of the fields that differ. Each round is verified once: a rerun returns the recorded result even if
 // the records changed meanwhile. The request's state becomes approved or rejected_mismatch.
+//
+// When the instance has a port-out passcode (SetPortOutPasscode), the request's passcode is checked
+// first (bcrypt): missing or wrong gives {PasscodeInvalid, PasscodeChecked} and nothing else — no
+// field is compared, so nothing is said of the records; right gives PasscodeChecked and the usual
+// comparison. Every check is audited (port_out_passcode_checked: round, carrier, outcome right,
+// wrong or missing). No row written, the recorded result included, holds the passcode.
 func VerifyOwnership(ctx context.Context, db *sqlx.DB, in OwnershipCheck) (OwnershipResult, error) {
 	key := StepKey(in.WorkflowID, "verify-ownership", strconv.Itoa(in.Round))
 	var res OwnershipResult
@@ -231,17 +243,47 @@ func VerifyOwnership(ctx context.Context, db *sqlx.DB, in OwnershipCheck) (Owner
 			return err
 		}
 		var owner struct {
-			OwnerName      string `db:"owner_name"`
-			Address        string `db:"address"`
-			BillingContact string `db:"billing_contact"`
+			OwnerName      string  `db:"owner_name"`
+			Address        string  `db:"address"`
+			BillingContact string  `db:"billing_contact"`
+			PasscodeHash   *string `db:"port_out_passcode_hash"`
 		}
-		err := tx.GetContext(ctx, &owner, `SELECT owner_name, address, billing_contact FROM instances WHERE arn = $1`, in.InstanceARN)
+		err := tx.GetContext(ctx, &owner, `
+			SELECT owner_name, address, billing_contact, port_out_passcode_hash FROM instances WHERE arn = $1`, in.InstanceARN)
 		if isNoRows(err) {
 			return refuse(ErrInstanceNotFound, "instance_arn", "instance %s does not exist", in.InstanceARN)
 		}
 		if err != nil {
 			return err
 		}
+		// The carrier's reference data (normalized) for the audit: never the passcode, nor the
+		// ownership records.
+		claim := map[string]any{
+			"round": in.Round, "carrier": porting.NormalizeText(in.Claim.Carrier), "loa_ref": porting.NormalizeText(in.Claim.LOARef),
+			"requested_at": in.Claim.RequestedAt, "numbers": in.Claim.Numbers,
+		}
+
+		if owner.PasscodeHash != nil {
+			outcome := checkClaimPasscode(*owner.PasscodeHash, in.Claim.Passcode)
+			if err := Audit(ctx, tx, StepKey(in.WorkflowID, "passcode-check", strconv.Itoa(in.Round)), in.WorkflowID,
+				"port_out_passcode_checked", map[string]any{
+					"round": in.Round, "carrier": porting.NormalizeText(in.Claim.Carrier), "outcome": outcome,
+				}); err != nil {
+				return err
+			}
+			res.PasscodeChecked = true
+			if outcome != PasscodeRight {
+				res.PasscodeInvalid = true
+				if _, err := tx.ExecContext(ctx, `
+					UPDATE port_requests SET state = $2, updated_at = now() WHERE workflow_id = $1 AND finished_at IS NULL`,
+					in.WorkflowID, porting.StateRejectedMismatch); err != nil {
+					return err
+				}
+				claim["result"] = res
+				return Audit(ctx, tx, key, in.WorkflowID, "ownership_passcode_invalid", claim)
+			}
+		}
+
 		var heldActive int
 		if err := tx.GetContext(ctx, &heldActive, `
 			SELECT count(*) FROM phone_numbers WHERE instance_arn = $1 AND e164 = ANY($2) AND state = 'active'`,
@@ -287,10 +329,8 @@ func VerifyOwnership(ctx context.Context, db *sqlx.DB, in OwnershipCheck) (Owner
 			action = "ownership_mismatch"
 		}
 		// The audit keeps the carrier's reference data (normalized) and the result, not the ownership records.
-		return Audit(ctx, tx, key, in.WorkflowID, action, map[string]any{
-			"round": in.Round, "carrier": porting.NormalizeText(in.Claim.Carrier), "loa_ref": porting.NormalizeText(in.Claim.LOARef),
-			"requested_at": in.Claim.RequestedAt, "numbers": in.Claim.Numbers, "result": res,
-		})
+		claim["result"] = res
+		return Audit(ctx, tx, key, in.WorkflowID, action, claim)
 	})
 	if err != nil {
 		return OwnershipResult{}, err

@@ -19,6 +19,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/contactcenter/numberporting/porting"
 )
 
 const (
@@ -110,6 +112,26 @@ func TestRedactsSensitiveAttributes(t *testing.T) {
 	assert.Equal(t, "plain error", structs["err"])
 
 	assert.Equal(t, Redacted, ls[3]["v"].(map[string]any)["pin"])
+}
+
+// The port-out passcode of a winning carrier's request (DESIGN §8) is redacted like a PIN, under
+// either name, as an attribute and as a field of the request logged whole; the check's outcome
+// fields are not.
+func TestRedactsPortOutPasscode(t *testing.T) {
+	const passcode = "7Q-SECRET"
+	var buf bytes.Buffer
+	logger := New(&buf, slog.LevelDebug)
+	logger.Info("passcodes", "passcode", passcode, "Port-Out-Passcode", passcode,
+		"claim", porting.WinningCarrierRequest{Carrier: "Beta Wireless", Passcode: passcode},
+		"passcode_invalid", true, "passcode_checked", true)
+	require.NotContains(t, buf.String(), passcode)
+	l := lines(t, &buf)[0]
+	assert.Equal(t, Redacted, l["passcode"])
+	assert.Equal(t, Redacted, l["Port-Out-Passcode"])
+	assert.Equal(t, Redacted, l["claim"].(map[string]any)["passcode"])
+	assert.Equal(t, "Beta Wireless", l["claim"].(map[string]any)["carrier"])
+	assert.Equal(t, true, l["passcode_invalid"])
+	assert.Equal(t, true, l["passcode_checked"])
 }
 
 type valuer struct{}

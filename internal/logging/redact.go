@@ -21,13 +21,15 @@ const Redacted = "[REDACTED]"
 const EnvLevel = "LOG_LEVEL"
 
 // sensitive are the attribute names whose values never reach a log, compared case-insensitively
-// and without '_' or '-': pin, account_number (AccountNumber), carrier_account_number and
-// billing_telephone_number.
+// and without '_' or '-': pin, account_number (AccountNumber), carrier_account_number,
+// billing_telephone_number, and the port-out passcode (passcode, port_out_passcode).
 var sensitive = map[string]bool{
 	"pin":                    true,
 	"accountnumber":          true,
 	"carrieraccountnumber":   true,
 	"billingtelephonenumber": true,
+	"passcode":               true,
+	"portoutpasscode":        true,
 }
 
 // IsSensitive reports whether an attribute or JSON field of this name is redacted.
