@@ -101,7 +101,7 @@ func (p *portPlan) expectedNotifications() []string {
 			}
 		}
 	case porting.KindPortOut:
-		keys = append(keys, "start-with-winning-carrier", "approved/1", "approved-carrier/1", "released-carrier")
+		keys = append(keys, "start-with-winning-carrier", "port-out-requested", "approved/1", "approved-carrier/1", "released-carrier")
 	}
 	return append(keys, "finished")
 }

@@ -66,7 +66,8 @@ func (f *fleet) killMoment(ctx context.Context, target string) bool {
 		}) {
 			return false
 		}
-		pause(ctx, time.Until(at)+f.between(0, 300*time.Millisecond))
+		// Within 100 ms of the release time: the release and the port's end take a few round trips.
+		pause(ctx, time.Until(at)+f.between(0, 100*time.Millisecond))
 		return true
 	case "release-cancel":
 		f.cancelGate <- struct{}{}
@@ -77,7 +78,7 @@ func (f *fleet) killMoment(ctx context.Context, target string) bool {
 		case <-ctx.Done():
 			return false
 		}
-		pause(ctx, f.between(20*time.Millisecond, 400*time.Millisecond))
+		pause(ctx, f.between(10*time.Millisecond, 120*time.Millisecond))
 		return true
 	default:
 		pause(ctx, f.between(2*time.Second, 7*time.Second))
