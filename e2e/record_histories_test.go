@@ -191,6 +191,29 @@ func TestRecordHistories(t *testing.T) {
 		step{porting.SignalWinningCarrierRequest, carrierRequest(time.Now().Add(2*time.Hour), outNumber3), porting.StateApproved, false, nil},
 		step{porting.SignalCancel, porting.Cancel{Reason: "customer stays", By: "support"}, porting.StateApproved, false, nil},
 	)
+	// Port-out protection (workflows versionPortOutProtection): three wrong passcodes freeze the
+	// port-out, operations unfreeze it, the right passcode is approved and the numbers released.
+	protected := "arn:aws:connect:us-east-1:123456789012:instance/replay-protected"
+	_, err = store.AddInstance(ctx, db, store.Instance{ARN: protected, OwnerName: outOwner, Address: outAddress, BillingContact: outBilling,
+		PortOutPasscode: "Zq7pass9"})
+	require.NoError(t, err)
+	require.NoError(t, store.ClaimNumber(ctx, db, protected, "+12125550195", "did", ""))
+	withPasscode := func(p string, in time.Duration) porting.WinningCarrierRequest {
+		r := carrierRequest(time.Now().Add(in), "+12125550195")
+		r.Passcode = p
+		return r
+	}
+	r.record("portout-frozen-unfrozen", porting.WorkflowPortOut, porting.PortOutWorkflowID("replay-out-4"),
+		portOutRequest("replay-out-4", protected, "+12125550195"),
+		step{porting.SignalWinningCarrierRequest, withPasscode("Wr0ng1", time.Hour), porting.StateAwaitingWinningCarrier, true, nil},
+		step{porting.SignalWinningCarrierRequest, withPasscode("", time.Hour), porting.StateRejectedMismatch, true, nil},
+		step{porting.SignalWinningCarrierRequest, withPasscode("Wr0ng3", time.Hour), porting.StateRejectedMismatch, true, nil},
+		step{porting.SignalUnfreeze, porting.Unfreeze{By: "ops", Reason: "owner confirmed"}, porting.StateFrozen, false, nil},
+		step{"", nil, porting.StateRejectedMismatch, false, func() { // the release time counted from now
+			r.updateTo(porting.PortOutWorkflowID("replay-out-4"), porting.SignalWinningCarrierRequest, withPasscode("Zq7pass9", 6*time.Second))()
+		}},
+	)
+
 	kept, leaving := "+12125550190", "+12125550191"
 	for _, n := range []string{kept, leaving} {
 		require.NoError(t, store.ClaimNumber(ctx, db, out, n, "did", ""))
