@@ -580,6 +580,7 @@ func WinningCarrierRequest(cfg Config, wf string, req porting.PortOutRequest, in
 		Numbers:        slices.Clone(req.Numbers),
 		LOARef:         fmt.Sprintf("s3://%s/port-out/%s-%d.pdf", slugify(req.WinningCarrier), wf, received+1),
 		RequestedAt:    portTime(now, cfg.PortIn, tz),
+		Passcode:       cfg.PortOutPasscode,
 	}, wrong, nil
 }
 

@@ -74,6 +74,9 @@ type Config struct {
 	PortOuts bool
 	// MismatchFirst: the winning carrier's first request misspells the owner's name.
 	MismatchFirst bool
+	// PortOutPasscode: the instances' port-out passcode, which the winning carrier got from the owner
+	// and sends with every request (DESIGN §8 "Port-out protection"); never logged.
+	PortOutPasscode string
 
 	// Concurrency: how many ports are handled at once in a pass.
 	Concurrency int

@@ -254,6 +254,11 @@ func TestWinningCarrierRequest(t *testing.T) {
 	}, second)
 	assert.Equal(t, "2026-11-20T10:02:00-05:00", second.RequestedAt.Format(time.RFC3339))
 
+	cfg.PortOutPasscode = "Zq7pass9"
+	withPasscode, _, err := WinningCarrierRequest(cfg, "port-out-OUT-1", req, inst, 1, "America/New_York", now)
+	require.NoError(t, err)
+	assert.Equal(t, "Zq7pass9", withPasscode.Passcode, "the passcode the winning carrier got from the owner")
+
 	_, _, err = WinningCarrierRequest(cfg, "port-out-OUT-1", req, store.Instance{ARN: "arn"}, 0, "", now)
 	assert.ErrorContains(t, err, "no complete ownership records")
 }

@@ -142,6 +142,7 @@ func (a *app) simulateCarrierCmd() *cobra.Command {
 	f.DurationVar(&cfg.CustomerAfter, "customer-after", cfg.CustomerAfter, "how long the customer takes to act")
 	f.BoolVar(&noPortOut, "no-port-outs", false, "do not play the winning carrier of port-outs")
 	f.BoolVar(&cfg.MismatchFirst, "mismatch-first", false, "the winning carrier's first request misspells the owner's name")
+	f.StringVar(&cfg.PortOutPasscode, "port-out-passcode", "", "the winning carrier sends this port-out passcode with its requests (instances with one refuse requests without it)")
 	f.DurationVar(&poll, "poll", time.Second, "how often to look for work")
 	f.BoolVar(&once, "once", false, "run one pass and exit (prints what it did on stderr)")
 	f.DurationVar(&duration, "duration", 0, "stop after this long (default: run until interrupted)")
