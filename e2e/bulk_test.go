@@ -112,7 +112,7 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	// Found by the visibility query an operator types in the UI, and by the starter.
 	cli := temporalCLI(t, moduleRoot(t))
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		out, err := exec.CommandContext(ctx, cli, "workflow", "list", "--address", srv.FrontendHostPort(),
+		out, err := exec.CommandContext(ctx, cli, "workflow", "list", "--address", srv.FrontendHostPort(), "--namespace", srv.Namespace(),
 			"--query", fmt.Sprintf(`PhoneNumbers = "%s"`, at1500), "--output", "json").CombinedOutput()
 		require.NoError(c, err, string(out))
 		var rows []struct {
@@ -130,7 +130,7 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	list := s.ok(ctx, t, "list", "--number", at1500)
 	assert.Contains(t, list.stdout, orderOf1500)
 	require.EventuallyWithT(t, func(c *assert.CollectT) {
-		out, err := exec.CommandContext(ctx, cli, "workflow", "list", "--address", srv.FrontendHostPort(),
+		out, err := exec.CommandContext(ctx, cli, "workflow", "list", "--address", srv.FrontendHostPort(), "--namespace", srv.Namespace(),
 			"--query", fmt.Sprintf(`RequestId = "%s"`, requestID), "--output", "json").CombinedOutput()
 		require.NoError(c, err, string(out))
 		var rows []json.RawMessage

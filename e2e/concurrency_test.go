@@ -54,7 +54,7 @@ func TestConcurrentPortInsSameNumber(t *testing.T) {
 	srv := startDevServer(ctx, t, cli)
 	env := []string{
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_NAMESPACE=" + srv.Namespace(),
 		"DATABASE_URL=" + dbURL,
 	}
 	startWorker(ctx, t, bins.worker, env, srv.Client())

@@ -85,9 +85,29 @@ func freeHostPort(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startDevServer runs the Temporal dev server with the contract's search attributes; it stops at cleanup.
-func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.DevServer {
+func quietLogger() sdklog.Logger {
+	return sdklog.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))
+}
+
+// temporalServer is the Temporal a test runs against: its own dev server, or — with
+// PORTING_E2E_CLUSTER set to a frontend's host:port (make test-cluster) — a namespace of its own on
+// that shared cluster, so that no test sees another's workflows.
+type temporalServer struct {
+	hostPort, namespace string
+	client              client.Client
+}
+
+func (s *temporalServer) FrontendHostPort() string { return s.hostPort }
+func (s *temporalServer) Namespace() string        { return s.namespace }
+func (s *temporalServer) Client() client.Client    { return s.client }
+
+// startDevServer runs the Temporal dev server with the contract's search attributes (it stops at
+// cleanup), or makes a namespace for the test on the cluster PORTING_E2E_CLUSTER names.
+func startDevServer(ctx context.Context, t *testing.T, cli string) *temporalServer {
 	t.Helper()
+	if addr := os.Getenv("PORTING_E2E_CLUSTER"); addr != "" {
+		return clusterNamespace(ctx, t, addr)
+	}
 	logPath := filepath.Join(t.TempDir(), "temporal-dev.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -120,7 +140,7 @@ func startDevServer(ctx context.Context, t *testing.T, cli string) *testsuite.De
 		}
 		logFile.Close()
 	})
-	return srv
+	return &temporalServer{hostPort: srv.FrontendHostPort(), namespace: "default", client: srv.Client()}
 }
 
 // payloadKey is the payload encryption key (PORTING_PAYLOAD_KEY, DESIGN §5) of the worker and the

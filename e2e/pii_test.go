@@ -56,7 +56,7 @@ func TestPIINeverLeavesInClear(t *testing.T) {
 	metricsAddr, codecAddr := freeHostPort(t), freeHostPort(t)
 	env := []string{
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_NAMESPACE=" + srv.Namespace(),
 		"DATABASE_URL=" + dbURL,
 		"METRICS_ADDR=" + metricsAddr,
 		"PORTING_CODEC_ADDR=" + codecAddr,

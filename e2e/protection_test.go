@@ -38,7 +38,7 @@ func TestPortOutProtectionEndToEnd(t *testing.T) {
 	srv := startDevServer(ctx, t, cli)
 	env := []string{
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_NAMESPACE=" + srv.Namespace(),
 		"DATABASE_URL=" + dbURL,
 		"LOG_LEVEL=debug",
 	}
@@ -113,7 +113,7 @@ func TestPortOutProtectionEndToEnd(t *testing.T) {
 	}
 
 	// The raw history, as the `temporal` CLI shows it (no codec), and as a codec-less client reads it.
-	out, err := exec.CommandContext(ctx, cli, "workflow", "show", "--address", srv.FrontendHostPort(), "--workflow-id", workflowID, "--output", "json").CombinedOutput()
+	out, err := exec.CommandContext(ctx, cli, "workflow", "show", "--address", srv.FrontendHostPort(), "--namespace", srv.Namespace(), "--workflow-id", workflowID, "--output", "json").CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.True(t, strings.Contains(string(out), "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"), "temporal workflow show printed the history")
 	for _, ev := range rawHistory(ctx, t, srv.Client(), workflowID) {

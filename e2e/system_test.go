@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/contactcenter/numberporting/activities"
@@ -28,7 +27,7 @@ func startSystem(t *testing.T, timeout time.Duration) (context.Context, starter)
 
 // startSystemServer is startSystem that also hands out the dev server (its client has no payload
 // codec: fine for visibility and search attributes, which are never encrypted).
-func startSystemServer(t *testing.T, timeout time.Duration) (context.Context, starter, *testsuite.DevServer) {
+func startSystemServer(t *testing.T, timeout time.Duration) (context.Context, starter, *temporalServer) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("e2e: skipped with -short")
@@ -42,7 +41,7 @@ func startSystemServer(t *testing.T, timeout time.Duration) (context.Context, st
 	srv := startDevServer(ctx, t, cli)
 	env := []string{
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_NAMESPACE=" + srv.Namespace(),
 		"DATABASE_URL=" + dbURL,
 	}
 	startWorker(ctx, t, bins.worker, env, srv.Client())
