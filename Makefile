@@ -38,7 +38,7 @@ help:
 	@echo "make demo     dev server + UI + worker + carrier simulator; three ports driven to completed (DEMO_KEEP=1 leaves the UI up)"
 	@echo "make migrate  create/migrate the database in DATABASE_URL"
 	@echo "make test     go vet + all tests (needs Postgres; builds bin/temporal if missing)"
-	@echo "make test-reliability  worker SIGKILLs, a Postgres outage, a Temporal restart, concurrent starts (a few minutes)"
+	@echo "make test-reliability  worker SIGKILLs (one of two workers too), a Postgres outage, Temporal restarts, the upgrade drill, concurrent starts (~15 min)"
 	@echo "make lint     gofmt check + go vet + workflowcheck (determinism of workflow code)"
 	@echo "make fuzz     each fuzz target for FUZZTIME (default 60s)"
 
@@ -115,14 +115,17 @@ demo: build bin/temporal $(DEV_PAYLOAD_KEY)
 test: bin/temporal
 	$(GO) vet ./...
 	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -timeout 15m ./...
+	# The upgrade drill's build B (-tags upgradedrill) replays every committed history of every version.
+	$(GO) test -tags upgradedrill -count=1 -run Replay ./workflows/
 
 # Reliability tests (e2e/reliability_test.go, build tag `reliability`, so make test skips them):
 # ports of every kind while the worker is SIGKILLed and restarted, Postgres refuses connections,
-# the Temporal dev server restarts; plus the concurrent-start test (also part of make test). Each
+# the Temporal dev server restarts, one of two workers is killed again and again; the upgrade drill
+# (build B deployed over 20 ports in flight); plus the concurrent-start test (also part of make test). Each
 # test is bounded; -v shows the counts they check. RELIABILITY_SEED=<n> repeats a run's random choices.
 .PHONY: test-reliability
 test-reliability: bin/temporal
-	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -tags reliability -timeout 20m -count=1 -v -run 'Reliability|Concurrent' ./e2e/
+	TEMPORAL_CLI=$(TEMPORAL) $(GO) test -race -tags reliability -timeout 20m -count=1 -v -run 'Reliability|Concurrent|UpgradeDrill' ./e2e/
 
 # Measurements (issue 7): time-skipping speed, engine throughput against a baseline workflow, history
 # sizes, provisioning, worker memory, scale-out; one table with each target and PASS/FAIL (README,

@@ -56,9 +56,13 @@ func (f *fleet) drive(ctx context.Context, p *portPlan) error {
 // a refused or lost update is sent again at the next poll if the state still asks for it.
 func (f *fleet) act(ctx context.Context, p *portPlan, st porting.Status) (finished bool) {
 	now := time.Now()
+	held := p.hold != "" && !f.holdsLifted()
 	if p.kind == porting.KindPortOut {
 		if st.State != porting.StateAwaitingWinningCarrier {
 			return st.State == porting.StateApproved || st.State == porting.StateReleasing
+		}
+		if held {
+			return false
 		}
 		at := now.Add(p.delay).Truncate(time.Second)
 		err := f.update(ctx, p, "winning-carrier-request", porting.SignalWinningCarrierRequest, carrierRequest(at, p.numbers...), nil)
@@ -84,13 +88,44 @@ func (f *fleet) act(ctx context.Context, p *portPlan, st porting.Status) (finish
 		switch g.State {
 		case porting.StateAwaitingLOA, porting.StateLOARejected:
 			settled = false
+			if held && p.hold == "loa" {
+				continue
+			}
 			_ = f.update(ctx, p, "submit-loa/"+g.Group, porting.SignalSubmitLOA,
 				porting.SubmitLOA{Group: g.Group, LOA: loa(p.requestID + ".pdf")}, nil)
 		case porting.StateAwaitingCarrier:
 			settled = false
+			if held && p.hold == "carrier" {
+				continue
+			}
 			date := now.Add(p.delay).Truncate(time.Second)
+			if p.farDate > 0 && !f.holdsLifted() {
+				date = now.Add(p.farDate).Truncate(time.Second)
+			}
 			_ = f.update(ctx, p, "carrier-response/"+g.Group, porting.SignalCarrierResponse,
 				porting.CarrierResponse{Group: g.Group, Accepted: true, PortDate: &date}, nil)
+		case porting.StateScheduled, porting.StateProvisioning, porting.StateProvisioned:
+			if p.farDate == 0 {
+				continue
+			}
+			f.mu.Lock()
+			moved := p.moved[g.Group]
+			f.mu.Unlock()
+			if moved {
+				continue
+			}
+			settled = false
+			if !f.holdsLifted() {
+				continue
+			}
+			// The carrier moves the far date to a near one: the port completes on the build now running.
+			date := now.Add(p.delay).Truncate(time.Second)
+			if f.update(ctx, p, "move-date/"+g.Group, porting.SignalCarrierResponse,
+				porting.CarrierResponse{Group: g.Group, Accepted: true, PortDate: &date}, nil) == nil {
+				f.mu.Lock()
+				p.moved[g.Group] = true
+				f.mu.Unlock()
+			}
 		case porting.StateCancelRequested:
 			// The carrier confirms the cancellation (international: it holds the request).
 			settled = false
@@ -126,6 +161,19 @@ func (f *fleet) act(ctx context.Context, p *portPlan, st porting.Status) (finish
 	f.cancelSent <- time.Now()
 	go f.sendCancel(ctx, p)
 	return false
+}
+
+// holdsLifted reports whether ports held for a scenario's moment (portPlan.hold, farDate) may go on.
+func (f *fleet) holdsLifted() bool {
+	if f.switched == nil {
+		return true
+	}
+	select {
+	case <-f.switched:
+		return true
+	default:
+		return false
+	}
 }
 
 // sendCancel sends the cancel update until the workflow took it. The update's answer waits for the

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -74,6 +75,14 @@ type portPlan struct {
 	delay      time.Duration // port date / release time after the carrier's answer
 	want       porting.State
 	input      any
+	// The upgrade drill's holds: the driver leaves the port waiting at this step ("loa", "carrier",
+	// "winning-carrier") until fleet.switched closes; a farDate first answer dates the port that far
+	// out (it then waits scheduled, or provisioned when under a business day) and the answer after
+	// the switch moves the date to delay from then.
+	hold       string
+	farDate    time.Duration
+	extraNotes []string        // outbox keys the port writes beyond expectedNotifications' (set by the scenario)
+	moved      map[string]bool // groups whose far date was moved; fleet.mu
 
 	// Set by the driver.
 	attempts  map[string]int // update step → attempt (a new update ID after each refusal); fleet.mu
@@ -103,6 +112,7 @@ func (p *portPlan) expectedNotifications() []string {
 	case porting.KindPortOut:
 		keys = append(keys, "start-with-winning-carrier", "port-out-requested", "approved/1", "approved-carrier/1", "released-carrier")
 	}
+	keys = append(keys, p.extraNotes...)
 	return append(keys, "finished")
 }
 
@@ -115,9 +125,10 @@ type fleet struct {
 	dbURL  string
 	dbName string
 	db     *sqlx.DB
-	server *devServer
+	server engine
 	c      client.Client
 	worker *workerProc
+	others []*workerProc // more workers on the same task queue (fleetOptions.workers)
 	env    []string
 	plans  []*portPlan
 
@@ -127,12 +138,17 @@ type fleet struct {
 	cancelSent chan time.Time
 	mu         sync.Mutex
 	releases   []time.Time
+
+	numbered struct{ did, tf, uk, out int } // numbers handed out so far, by kind
+	// switched closes when the ports' holds (portPlan.hold) are lifted; nil: nothing is held.
+	switched chan struct{}
 }
 
 type fleetOptions struct {
 	dbFile     bool // the dev server keeps its state in a file (it can then be restarted)
 	batchSize  int  // PORTING_PROVISION_BATCH_SIZE of the worker
 	gateCancel bool // cancels wait for the test's go (fleet.cancelGate)
+	workers    int  // worker processes (default 1); fleet.worker is the first, fleet.others the rest
 }
 
 // newFleet starts the dev server, a fresh database, the worker and the inventory.
@@ -151,15 +167,19 @@ func newFleet(ctx context.Context, t *testing.T, seed uint64, opts fleetOptions)
 	f.db.SetMaxOpenConns(4)
 	t.Cleanup(func() { _ = f.db.Close() })
 
-	dbFile := ""
-	if opts.dbFile {
-		dbFile = filepath.Join(t.TempDir(), "temporal.db")
+	if addr := os.Getenv("PORTING_E2E_CLUSTER"); addr != "" {
+		f.server = newClusterEngine(ctx, t, root, addr)
+	} else {
+		dbFile := ""
+		if opts.dbFile {
+			dbFile = filepath.Join(t.TempDir(), "temporal.db")
+		}
+		f.server = startRestartableDevServer(ctx, t, cli, dbFile)
 	}
-	f.server = startRestartableDevServer(ctx, t, cli, dbFile)
-	f.c = codecClient(ctx, t, f.server.hostPort)
+	f.c = codecClient(ctx, t, f.server.address(), f.server.namespace())
 	f.env = []string{
-		"TEMPORAL_ADDRESS=" + f.server.hostPort,
-		"TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_ADDRESS=" + f.server.address(),
+		"TEMPORAL_NAMESPACE=" + f.server.namespace(),
 		"DATABASE_URL=" + f.dbURL,
 		"LOG_LEVEL=warn",
 	}
@@ -168,6 +188,11 @@ func newFleet(ctx context.Context, t *testing.T, seed uint64, opts fleetOptions)
 	}
 	f.worker = newWorkerProc(t, f.bins.worker, f.env)
 	f.worker.start(ctx, f.c)
+	for range opts.workers - 1 {
+		w := newWorkerProc(t, f.bins.worker, f.env)
+		w.start(ctx, f.c)
+		f.others = append(f.others, w)
+	}
 
 	f.cancelGate = make(chan struct{}, 64)
 	if !opts.gateCancel {
@@ -178,24 +203,26 @@ func newFleet(ctx context.Context, t *testing.T, seed uint64, opts fleetOptions)
 }
 
 // plan builds the fleet's ports and the inventory they need (instances, flows, the port-out numbers).
-func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
+func (f *fleet) plan(ctx context.Context, spec fleetSpec) []*portPlan {
 	t := f.t
 	t.Helper()
-	_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: relInARN, PhoneNumberLimit: relBase})
-	require.NoError(t, err)
-	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relUKARN, PhoneNumberLimit: relBase})
-	require.NoError(t, err)
-	_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relOutARN, PhoneNumberLimit: relOutBase,
-		OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
-	require.NoError(t, err)
-	require.NoError(t, store.AddContactFlow(ctx, f.db, relInARN, relFlow, true))
-	require.NoError(t, store.AddContactFlow(ctx, f.db, relUKARN, relUKFlow, true))
+	if len(f.plans) == 0 { // the inventory, once (a scenario may plan more ports later)
+		_, err := store.AddInstance(ctx, f.db, store.Instance{ARN: relInARN, PhoneNumberLimit: relBase})
+		require.NoError(t, err)
+		_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relUKARN, PhoneNumberLimit: relBase})
+		require.NoError(t, err)
+		_, err = store.AddInstance(ctx, f.db, store.Instance{ARN: relOutARN, PhoneNumberLimit: relOutBase,
+			OwnerName: outOwner, Address: outAddress, BillingContact: outBilling})
+		require.NoError(t, err)
+		require.NoError(t, store.AddContactFlow(ctx, f.db, relInARN, relFlow, true))
+		require.NoError(t, store.AddContactFlow(ctx, f.db, relUKARN, relUKFlow, true))
+	}
 
-	did, tf, uk, out := 0, 0, 0, 0
-	nextDID := func() string { did++; return fmt.Sprintf("+1415%07d", 2000000+did) }
-	nextTF := func() string { tf++; return fmt.Sprintf("+1800%07d", 2000000+tf) }
-	nextUK := func() string { uk++; return fmt.Sprintf("+442079460%03d", uk) }
-	nextOut := func() string { out++; return fmt.Sprintf("+1212%07d", 3000000+out) }
+	c := &f.numbered
+	nextDID := func() string { c.did++; return fmt.Sprintf("+1415%07d", 2000000+c.did) }
+	nextTF := func() string { c.tf++; return fmt.Sprintf("+1800%07d", 2000000+c.tf) }
+	nextUK := func() string { c.uk++; return fmt.Sprintf("+442079460%03d", c.uk) }
+	nextOut := func() string { c.out++; return fmt.Sprintf("+1212%07d", 3000000+c.out) }
 	delay := func() time.Duration {
 		return spec.minDelay + time.Duration(f.rng.Int64N(int64(spec.maxDelay-spec.minDelay)))
 	}
@@ -264,6 +291,7 @@ func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 	}
 
 	// Interleaved, so that every kind is in flight at every moment.
+	first := len(f.plans)
 	n := 0
 	for i := 0; n < spec.total(); i++ {
 		if i < spec.portIn {
@@ -284,11 +312,12 @@ func (f *fleet) plan(ctx context.Context, spec fleetSpec) {
 		if i < spec.portOut {
 			addPortOut(len(f.plans))
 		}
-		n = len(f.plans)
+		n = len(f.plans) - first
 	}
-	for _, p := range f.plans {
-		p.attempts = map[string]int{}
+	for _, p := range f.plans[first:] {
+		p.attempts, p.moved = map[string]int{}, map[string]bool{}
 	}
+	return f.plans[first:]
 }
 
 // kinds summarizes the fleet: how many ports of each kind and expected end.
@@ -317,9 +346,12 @@ func (f *fleet) kinds() string {
 }
 
 // run drives every port in its own goroutine; the returned channel closes when all have ended.
-func (f *fleet) run(ctx context.Context) <-chan struct{} {
+func (f *fleet) run(ctx context.Context) <-chan struct{} { return f.runPlans(ctx, f.plans) }
+
+// runPlans drives these ports, each in its own goroutine; the channel closes when all have ended.
+func (f *fleet) runPlans(ctx context.Context, plans []*portPlan) <-chan struct{} {
 	var wg sync.WaitGroup
-	for _, p := range f.plans {
+	for _, p := range plans {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

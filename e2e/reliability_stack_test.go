@@ -101,11 +101,31 @@ func (d *devServer) stop() error {
 	return err
 }
 
+func (d *devServer) address() string   { return d.hostPort }
+func (d *devServer) namespace() string { return "default" }
+func (d *devServer) describe() string {
+	if d.dbFile != "" {
+		return "dev server with database file " + d.dbFile
+	}
+	return "dev server"
+}
+
+// engine is the Temporal a fleet runs on: its own dev server, which it can stop and start again, or
+// — under make test-cluster (PORTING_E2E_CLUSTER) — a namespace of its own on the cluster, whose
+// server it can kill -9 and start again (scripts/cluster.sh).
+type engine interface {
+	address() string
+	namespace() string
+	stop() error
+	start(ctx context.Context) error
+	describe() string
+}
+
 // codecClient is a Temporal client that encrypts and decrypts payloads with the key the worker and
 // starter subprocesses get, as the starter builds its own (internal/temporalconn).
-func codecClient(ctx context.Context, t *testing.T, hostPort string) client.Client {
+func codecClient(ctx context.Context, t *testing.T, hostPort, namespace string) client.Client {
 	t.Helper()
-	cfg := temporalconn.Config{Address: hostPort, Namespace: "default", PayloadKey: payloadKey()}
+	cfg := temporalconn.Config{Address: hostPort, Namespace: namespace, PayloadKey: payloadKey()}
 	c, err := temporalconn.Dial(ctx, cfg, quietLogger(), 30*time.Second)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)

@@ -260,11 +260,13 @@ func TestReliabilityPostgresOutage(t *testing.T) {
 	t.Logf("runtime %s (seed %d)", time.Since(began).Round(time.Second), seed)
 }
 
-// TestReliabilityTemporalRestart stops the dev server (which keeps its state in a database file)
-// while ports are provisioning and awaiting their dates, and starts it again on the same port. The
+// TestReliabilityTemporalRestart stops Temporal twice — while ports are provisioning, and right when
+// a port-out's release time has come (its timer fires and the release runs) — and starts it again on
+// the same port: the dev server (which keeps its state in a database file) or, under make
+// test-cluster, the cluster's server killed -9 (CLUSTER_KILL_SERVICES: only those services). The
 // worker keeps running and reconnects by itself; every port completes.
 func TestReliabilityTemporalRestart(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	seed := relSeed(t)
 	t.Logf("seed %d (RELIABILITY_SEED=%d repeats the random choices)", seed, seed)
@@ -272,47 +274,21 @@ func TestReliabilityTemporalRestart(t *testing.T) {
 
 	f := newFleet(ctx, t, seed, fleetOptions{dbFile: true, batchSize: 1})
 	f.plan(ctx, fleetSpec{
-		portIn: 6, portInTwo: 2, portInCancel: 2, intl: 3, portOut: 4,
-		minDelay: 10 * time.Second, maxDelay: 40 * time.Second,
+		portIn: 6, portInTwo: 2, portInCancel: 2, intl: 3, portOut: 6,
+		minDelay: 10 * time.Second, maxDelay: 50 * time.Second,
 	})
-	t.Logf("fleet: %s; dev server database file %s", f.kinds(), f.server.dbFile)
+	t.Logf("fleet: %s; %s", f.kinds(), f.server.describe())
 	done := f.run(ctx)
 
-	// Mid-run: port-out releases are scheduled (durable timers) and numbers are being provisioned.
-	require.Eventually(t, func() bool { _, ok := f.releasesAfter(time.Now().Add(10 * time.Second)); return ok },
-		time.Minute, 100*time.Millisecond, "no port-out release scheduled")
-	require.True(t, f.awaitProvisioning(ctx, 2*time.Minute), "no provisioning started")
-	snap, err := f.snapshot(ctx)
-	require.NoError(t, err)
-	t.Logf("stopping the dev server: %s", snap)
-	pid := f.worker.pid()
-
-	stopAt := time.Now()
-	require.NoError(t, f.server.stop())
-	stopTook := time.Since(stopAt)
-	down := f.between(2*time.Second, 5*time.Second)
-	pause(ctx, down)
-	startAt := time.Now()
-	require.NoError(t, f.server.start(ctx))
-	startTook := time.Since(startAt)
-	unavailable := time.Since(stopAt)
-	// The test's client (the drivers' too) is the one from before the restart: it reconnects by itself.
-
-	// The worker survives the outage and polls the new server by itself.
-	workerAlive := f.worker.alive()
-	var reconnectTook time.Duration
-	if workerAlive {
-		f.worker.awaitReconnect(ctx, f.c)
-		reconnectTook = time.Since(startAt)
-		assert.Equal(t, pid, f.worker.pid())
-	} else {
-		t.Logf("the worker exited while Temporal was down; restarting it")
-		f.worker.start(ctx, f.c)
+	var outages []outageRecord
+	for _, target := range []string{"provisioning", "release-out"} {
+		if target == "provisioning" {
+			// Port-out release times are set (durable timers) before the server goes.
+			require.Eventually(t, func() bool { _, ok := f.releasesAfter(time.Now().Add(10 * time.Second)); return ok },
+				time.Minute, 100*time.Millisecond, "no port-out release scheduled")
+		}
+		outages = append(outages, f.restartTemporal(ctx, target))
 	}
-	t.Logf("temporal restart: stop took %s, server down %s, start took %s (unavailable %s in all); worker alive: %v, polling again %s after the start began",
-		stopTook.Round(time.Millisecond), down.Round(time.Millisecond), startTook.Round(time.Millisecond), unavailable.Round(time.Millisecond),
-		workerAlive, reconnectTook.Round(time.Millisecond))
-	assert.True(t, workerAlive, "the worker should survive a Temporal restart")
 
 	back := time.Now()
 	select {
@@ -322,10 +298,69 @@ func TestReliabilityTemporalRestart(t *testing.T) {
 	}
 	t.Logf("all %d ports ended %s after the server came back", len(f.plans), time.Since(back).Round(time.Second))
 
+	var provisioning, releasing int
+	for _, o := range outages {
+		if o.hit && o.snap.provisioningGroups > 0 {
+			provisioning++
+		}
+		if o.hit && o.snap.releasesDue > 0 {
+			releasing++
+		}
+	}
+	t.Logf("temporal restarts: %d (%d while numbers were being provisioned, %d with a release due and its port unfinished)",
+		len(outages), provisioning, releasing)
+	assert.Positive(t, provisioning, "no restart while numbers were being provisioned")
+	assert.Positive(t, releasing, "no restart while a release ran")
+
 	f.verify(ctx)
 	t.Logf("history: %s", f.historyStats(ctx))
 	t.Logf("%s", f.driverStats())
 	t.Logf("runtime %s (seed %d)", time.Since(began).Round(time.Second), seed)
+}
+
+// outageRecord is one stop and start of Temporal.
+type outageRecord struct {
+	target                               string
+	hit                                  bool
+	snap                                 snapshot
+	stopTook, down, startTook, reconnect time.Duration
+}
+
+// restartTemporal stops Temporal at the target's moment (killMoment), keeps it down 2–5 s, starts
+// it again and waits for the worker — the same process — to poll again.
+func (f *fleet) restartTemporal(ctx context.Context, target string) outageRecord {
+	t := f.t
+	t.Helper()
+	o := outageRecord{target: target}
+	o.hit = f.killMoment(ctx, target)
+	var err error
+	o.snap, err = f.snapshot(ctx)
+	require.NoError(t, err)
+	pid := f.worker.pid()
+
+	stopAt := time.Now()
+	require.NoError(t, f.server.stop())
+	o.stopTook = time.Since(stopAt)
+	o.down = f.between(2*time.Second, 5*time.Second)
+	pause(ctx, o.down)
+	startAt := time.Now()
+	require.NoError(t, f.server.start(ctx))
+	o.startTook = time.Since(startAt)
+	// The test's client (the drivers' too) is the one from before the restart: it reconnects by itself.
+
+	// The worker survives the outage and polls the new server by itself.
+	require.True(t, f.worker.alive(), "the worker exited while Temporal was down")
+	f.worker.awaitReconnect(ctx, f.c)
+	o.reconnect = time.Since(startAt)
+	assert.Equal(t, pid, f.worker.pid())
+	hit := ""
+	if !o.hit {
+		hit = " (target not found: a random moment)"
+	}
+	t.Logf("temporal stopped at %s%s: %s; stop took %s, down %s, start took %s (unavailable %s in all); the worker polled again %s after the start began",
+		target, hit, o.snap, o.stopTook.Round(time.Millisecond), o.down.Round(time.Millisecond), o.startTook.Round(time.Millisecond),
+		time.Since(stopAt).Round(time.Millisecond), o.reconnect.Round(time.Millisecond))
+	return o
 }
 
 // pingNew opens a new connection to dbURL (never a pooled one) and pings it.

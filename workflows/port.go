@@ -294,6 +294,7 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		if err := closeRecordedPort(ctx, w.workflowID, end, fmt.Sprintf("Port request %s: %s", w.req.RequestID, end), reason); err != nil {
 			return porting.PortResult{}, err
 		}
+		endSummary(ctx, w.v, w.workflowID, end, reason)
 	}
 	awaitHandlers(ctx)
 	return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil

@@ -491,6 +491,7 @@ func (w *portOut) finish(ctx workflow.Context, end porting.State, reason string)
 		if err := closeRecordedPort(ctx, w.workflowID, end, fmt.Sprintf("Port-out %s: %s", w.req.RequestID, end), reason); err != nil {
 			return porting.PortResult{}, err
 		}
+		endSummary(ctx, w.v, w.workflowID, end, reason)
 	}
 	for _, r := range w.removals {
 		r.refuse(fmt.Errorf("request %s is %s before the removal was applied", w.req.RequestID, end))
