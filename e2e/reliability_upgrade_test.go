@@ -139,7 +139,13 @@ func TestUpgradeDrill(t *testing.T) {
 	f.verify(ctx)
 
 	// Versions: the old ports kept theirs, the new ones took B's.
-	oldVersion, newVersion := fmt.Sprintf("failure-paths-%d", 4), fmt.Sprintf("failure-paths-%d", 5)
+	// Build A's version is what its ports recorded; build B's is one above.
+	var released int
+	first := changeVersions(ctx, t, f, old[0].workflowID)
+	require.Len(t, first, 1)
+	_, err = fmt.Sscanf(first[0], "failure-paths-%d", &released)
+	require.NoError(t, err, "TemporalChangeVersion %v", first)
+	oldVersion, newVersion := fmt.Sprintf("failure-paths-%d", released), fmt.Sprintf("failure-paths-%d", released+1)
 	byVersion := map[string]int{}
 	for _, p := range f.plans {
 		v := changeVersions(ctx, t, f, p.workflowID)

@@ -9,7 +9,7 @@ import (
 )
 
 // latestVersion is the version new ports run.
-const latestVersion = versionPortOutProtection
+const latestVersion = releasedVersion
 
 // endSummary is a step only the upgrade drill's build B has (version_upgradedrill.go).
 func endSummary(workflow.Context, workflow.Version, string, porting.State, string) {}

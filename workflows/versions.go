@@ -26,11 +26,12 @@ const (
 	// winning-carrier request at once, a wrong passcode a rejection of its own (PASSCODE_INVALID),
 	// the third one freezing the port-out until operations unfreeze it.
 	versionPortOutProtection workflow.Version = 4
-	// versionUpgradeDrill exists only in the upgrade drill's build B (go build -tags upgradedrill,
-	// version_upgradedrill.go): a port that starts on it sends operations a summary when it ends,
-	// one activity more than build A runs (see README "Changing a workflow safely"). Production
-	// builds never run it: their latestVersion is versionPortOutProtection (version_latest.go).
-	versionUpgradeDrill workflow.Version = 5
+	// releasedVersion is the newest version production builds run (latestVersion, version_latest.go).
+	releasedVersion = versionPortOutProtection
+	// versionUpgradeDrill, one above, exists only in the upgrade drill's build B (go build -tags
+	// upgradedrill, version_upgradedrill.go): a port that starts on it sends operations a summary
+	// when it ends, one activity more than build A runs (README "Changing a workflow safely").
+	versionUpgradeDrill = releasedVersion + 1
 )
 
 // portVersion is the version a port runs (workflow.DefaultVersion for ports started before
