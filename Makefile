@@ -1,6 +1,7 @@
 # Number porting on Temporal — build, run and test.
 #
 #   make run    Temporal dev server (with UI on :8233) + migrations + the worker, in one terminal
+#   make cluster  the same on the real engine: a Postgres-backed Temporal server and its UI (:8080)
 #   make test   go vet + every test (unit, Postgres, end-to-end against the dev server)
 #   eval "$(make -s dev-env)"   in another terminal: the payload key (and address) for bin/starter
 #
@@ -27,14 +28,16 @@ SEARCH_ATTRIBUTES := PortKind=Keyword PortState=Keyword InstanceArn=Keyword \
 
 export DATABASE_URL
 
-.PHONY: all build migrate run dev-env test lint vet fmt fuzz clean help
+.PHONY: all build migrate run dev-env test lint vet fmt fuzz clean help cluster cluster-bin cluster-down
 
 all: build
 
 help:
 	@echo "make build    bin/worker and bin/starter"
 	@echo "make run      dev server + UI (http://localhost:$(TEMPORAL_UI_PORT)) + migrations + worker"
-	@echo "make dev-env  prints the exports bin/starter needs next to make run: eval \"\$$(make -s dev-env)\""
+	@echo "make cluster  Postgres-backed Temporal server + UI (http://localhost:$(CLUSTER_UI_PORT)) + migrations + worker (scripts/cluster.sh)"
+	@echo "make cluster-down  stops what scripts/cluster.sh up started (make cluster does it when the worker stops)"
+	@echo "make dev-env  prints the exports bin/starter needs next to make run or make cluster: eval \"\$$(make -s dev-env)\""
 	@echo "make demo     dev server + UI + worker + carrier simulator; three ports driven to completed (DEMO_KEEP=1 leaves the UI up)"
 	@echo "make migrate  create/migrate the database in DATABASE_URL"
 	@echo "make test     go vet + all tests (needs Postgres; builds bin/temporal if missing)"
@@ -102,6 +105,63 @@ run: build bin/temporal $(DEV_PAYLOAD_KEY)
 	if [ -n "$(METRICS_ADDR)" ]; then echo "Metrics: http://$(METRICS_ADDR)/metrics"; fi; \
 	echo "Worker on task queue number-porting (Ctrl-C stops it and the dev server)"; \
 	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) METRICS_ADDR=$(METRICS_ADDR) bin/worker
+
+# The real engine (DESIGN §8, README "The real engine"): the Temporal server, its SQL schema tool and
+# the UI server, pinned, built from the Go module proxy into bin/cluster/ when missing (a few minutes
+# each the first time). Both upstream commands are named `server`: each is installed into a GOBIN of
+# its own and renamed. A changed pin rebuilds (the stamp in bin/cluster/pins/).
+TEMPORAL_SERVER_VERSION    := v1.30.4
+TEMPORAL_UI_SERVER_VERSION := v2.49.1
+CLUSTER_UI_PORT            ?= 8080
+CLUSTER_BINS := bin/cluster/temporal-server bin/cluster/temporal-sql-tool bin/cluster/temporal-ui-server
+
+# $(call go_install_as,<package>@<version>): go install it, then rename its binary to the target.
+define go_install_as
+	@mkdir -p $@.gobin
+	GOBIN=$(CURDIR)/$@.gobin $(GO) install $(1)
+	mv $@.gobin/$(notdir $(firstword $(subst @, ,$(1)))) $@
+	@rmdir $@.gobin
+endef
+bin/cluster/pins/%:
+	@mkdir -p $(dir $@) && touch $@
+bin/cluster/temporal-server: bin/cluster/pins/server-$(TEMPORAL_SERVER_VERSION)
+	$(call go_install_as,go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION))
+bin/cluster/temporal-sql-tool: bin/cluster/pins/server-$(TEMPORAL_SERVER_VERSION)
+	$(call go_install_as,go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION))
+bin/cluster/temporal-ui-server: bin/cluster/pins/ui-server-$(TEMPORAL_UI_SERVER_VERSION)
+	$(call go_install_as,github.com/temporalio/ui-server/v2/cmd/server@$(TEMPORAL_UI_SERVER_VERSION))
+
+cluster-bin: $(CLUSTER_BINS) bin/temporal
+
+# scripts/cluster.sh up (idempotent: role, databases, schema, server, namespace and search
+# attributes, UI), migrations, then the worker in the foreground. When the worker stops (Ctrl-C),
+# the cluster is stopped too, unless it was already running before (or CLUSTER_KEEP=1).
+# The cluster listens where TEMPORAL_ADDRESS says (its port moves the others: deploy/cluster/temporal.yaml).
+cluster: cluster-bin build $(DEV_PAYLOAD_KEY)
+	@set -euo pipefail; \
+	if [ -z "$${PORTING_PAYLOAD_KEY:-}" ]; then \
+		PORTING_PAYLOAD_KEY=$$(cat $(DEV_PAYLOAD_KEY)); export PORTING_PAYLOAD_KEY; \
+		echo "Payloads encrypted with the development key in $(DEV_PAYLOAD_KEY); for bin/starter elsewhere: eval \"\$$(make -s dev-env)\""; \
+	else \
+		echo "Payloads encrypted with PORTING_PAYLOAD_KEY from the environment"; \
+	fi; \
+	export CLUSTER_HOST=$${CLUSTER_HOST:-$(firstword $(subst :, ,$(TEMPORAL_ADDRESS)))}; \
+	export CLUSTER_FRONTEND_PORT=$${CLUSTER_FRONTEND_PORT:-$(lastword $(subst :, ,$(TEMPORAL_ADDRESS)))}; \
+	export CLUSTER_UI_PORT=$(CLUSTER_UI_PORT) TEMPORAL=$(TEMPORAL); \
+	if scripts/cluster.sh status >/dev/null 2>&1 || [ "$${CLUSTER_KEEP:-0}" = 1 ]; then \
+		echo "The cluster stays up when the worker stops (scripts/cluster.sh down stops it)"; \
+	else \
+		trap 'scripts/cluster.sh down' EXIT; \
+	fi; \
+	scripts/cluster.sh up; \
+	bin/worker -migrate-only; \
+	if [ "$${CLUSTER_UI:-on}" != off ]; then echo "Temporal UI: http://localhost:$(CLUSTER_UI_PORT)"; fi; \
+	if [ -n "$(METRICS_ADDR)" ]; then echo "Metrics: http://$(METRICS_ADDR)/metrics"; fi; \
+	echo "Worker on task queue number-porting (Ctrl-C stops it and the cluster)"; \
+	TEMPORAL_ADDRESS=$(TEMPORAL_ADDRESS) METRICS_ADDR=$(METRICS_ADDR) bin/worker
+
+cluster-down:
+	@scripts/cluster.sh down
 
 # The demo (scripts/demo.sh): dev server with its UI, worker, carrier simulator; one port-in, one
 # international port-in and one port-out driven to completed in a few minutes; UI links, progress,

@@ -38,6 +38,7 @@ func TestSearchAttributeListsAgree(t *testing.T) {
 		"Makefile": "%[1]s=%[2]s",
 		"deploy/compose/scripts/register-search-attributes.sh": "%[1]s:%[2]s",
 		"scripts/demo.sh":    "--search-attribute %[1]s=%[2]s",
+		"scripts/cluster.sh": "%[1]s=%[2]s",
 		"docker-compose.yml": "%[1]s",
 	}
 	for file, form := range files {
