@@ -163,6 +163,13 @@ cluster: cluster-bin build $(DEV_PAYLOAD_KEY)
 cluster-down:
 	@scripts/cluster.sh down
 
+# The end-to-end tests and the drills against the real engine (scripts/test-cluster.sh): a cluster
+# of its own (frontend 127.0.0.1:17233, databases temporal_ci*, no UI), one server process then the
+# four services apart; the server killed -9, Postgres restarted, two workers, the upgrade drill.
+.PHONY: test-cluster
+test-cluster: bin/cluster/temporal-server bin/cluster/temporal-sql-tool bin/temporal
+	TEMPORAL_CLI=$(TEMPORAL) TEMPORAL=$(TEMPORAL) GO=$(GO) scripts/test-cluster.sh
+
 # The demo (scripts/demo.sh): dev server with its UI, worker, carrier simulator; one port-in, one
 # international port-in and one port-out driven to completed in a few minutes; UI links, progress,
 # product metrics. DEMO_KEEP=1 leaves the dev server, UI and worker running (scripts/demo.sh stop).
@@ -195,6 +202,17 @@ BENCH_FLAGS ?=
 bench: bin/temporal
 	$(GO) build -o bin/bench ./bench
 	TEMPORAL_CLI=$(TEMPORAL) bin/bench $(BENCH_FLAGS)
+
+# Items 2 and 6 of make bench on the real engine: a cluster of its own (frontend 127.0.0.1:17333,
+# databases temporal_bench*, no UI; CLUSTER_SERVICES=split for four processes), stopped afterwards.
+.PHONY: bench-cluster
+bench-cluster: bin/temporal bin/cluster/temporal-server bin/cluster/temporal-sql-tool
+	$(GO) build -o bin/bench ./bench
+	@set -euo pipefail; \
+	export CLUSTER_FRONTEND_PORT=17333 CLUSTER_DB_NAME=temporal_bench CLUSTER_RUN_DIR=$(CURDIR)/bin/cluster/run-bench CLUSTER_UI=off TEMPORAL=$(TEMPORAL); \
+	trap 'scripts/cluster.sh down' EXIT; \
+	scripts/cluster.sh up; \
+	TEMPORAL_CLI=$(TEMPORAL) bin/bench -engine cluster -items load -cluster-address 127.0.0.1:17333 $(BENCH_FLAGS)
 
 vet:
 	$(GO) vet ./...

@@ -46,6 +46,7 @@ cleanup() {
 trap cleanup EXIT
 
 fresh_databases() {
+  command -v psql >/dev/null 2>&1 || { log "psql missing: the databases are reused"; return 0; }
   for db in "$CLUSTER_DB_NAME" "${CLUSTER_DB_NAME}_visibility"; do
     psql -q "$PG_ADMIN_URL" -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null
   done
