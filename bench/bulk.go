@@ -363,7 +363,7 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 		defer f.Close()
 		logw = f
 	}
-	watch := &acceptWatch{raceGuard: raceGuard{simulator.Client{C: e.client, Namespace: "default"}, e}}
+	watch := &acceptWatch{raceGuard: raceGuard{simulator.Client{C: e.client, Namespace: e.namespace}, e}}
 	sim := &simulator.Simulator{Config: cfg, DB: e.db, Temporal: watch, Log: slog.New(slog.NewTextHandler(logw, nil))}
 	simCtx, stopSim := context.WithCancel(ctx)
 	simDone := make(chan struct{})

@@ -85,7 +85,7 @@ type cpuSample struct {
 }
 
 func (e *env) sampleCPU(ctx context.Context, workers []*proc) cpuSample {
-	s := cpuSample{Server: cpuTime(e.devServerPID()), Bench: cpuTime(os.Getpid()), pg: map[int]time.Duration{}}
+	s := cpuSample{Server: e.serverCPU(), Bench: cpuTime(os.Getpid()), pg: map[int]time.Duration{}}
 	for _, w := range workers {
 		s.Workers += cpuTime(w.pid())
 	}

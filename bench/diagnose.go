@@ -78,7 +78,7 @@ func tryRun(ctx context.Context, e *env, o options, n, workers int) error {
 		before := e.sampleCPU(ctx, procs)
 		var perfs []*exec.Cmd
 		if dir := os.Getenv("BENCH_PERF"); dir != "" {
-			for name, pid := range map[string]int{"server": e.devServerPID(), "worker": procs[0].pid()} {
+			for name, pid := range map[string]int{"server": e.serverPIDs()[0], "worker": procs[0].pid()} {
 				c := exec.Command("perf", "record", "-F", "299", "-g", "-p", fmt.Sprint(pid), "-o", filepath.Join(dir, v.kind+"-"+name+".data"))
 				if err := c.Start(); err == nil {
 					perfs = append(perfs, c)

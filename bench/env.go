@@ -42,6 +42,7 @@ type env struct {
 	benchBin  string // this program, for the baseline worker subprocess
 	dev       *testsuite.DevServer
 	address   string
+	namespace string // "default" on the dev server; a fresh one per env on the cluster
 	key       string // PORTING_PAYLOAD_KEY of every process of the run
 	dbURL     string
 	db        *sqlx.DB
@@ -109,24 +110,33 @@ func newEnv(ctx context.Context, temporalCLI string, devServerArgs ...string) (_
 	_, _ = rand.Read(k)
 	e.key = base64.StdEncoding.EncodeToString(k)
 
-	if e.address, err = freeHostPort(); err != nil {
-		return nil, err
-	}
-	logFile, err := os.Create(filepath.Join(e.dir, "temporal-dev.log"))
-	if err != nil {
-		return nil, err
-	}
-	e.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:     temporalCLI,
-		ClientOptions:    &client.Options{HostPort: e.address, Namespace: "default", Logger: e.quiet},
-		SearchAttributes: porting.SearchAttributesToRegister(),
-		LogLevel:         "error",
-		ExtraArgs:        devServerArgs,
-		Stdout:           logFile,
-		Stderr:           logFile,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("dev server (%s): %w", temporalCLI, err)
+	if engine.kind == engineCluster {
+		// A namespace of the run's own on the running cluster, with the search attributes.
+		e.address, e.namespace = engine.address, "bench-"+randomHex(4)
+		if err := engine.createNamespace(ctx, e.root, e.namespace); err != nil {
+			return nil, err
+		}
+	} else {
+		e.namespace = "default"
+		if e.address, err = freeHostPort(); err != nil {
+			return nil, err
+		}
+		logFile, err := os.Create(filepath.Join(e.dir, "temporal-dev.log"))
+		if err != nil {
+			return nil, err
+		}
+		e.dev, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+			ExistingPath:     temporalCLI,
+			ClientOptions:    &client.Options{HostPort: e.address, Namespace: "default", Logger: e.quiet},
+			SearchAttributes: porting.SearchAttributesToRegister(),
+			LogLevel:         "error",
+			ExtraArgs:        devServerArgs,
+			Stdout:           logFile,
+			Stderr:           logFile,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("dev server (%s): %w", temporalCLI, err)
+		}
 	}
 
 	base := temporalconn.Getenv(dbconn.EnvURL, dbconn.DefaultURL)
@@ -141,7 +151,7 @@ func newEnv(ctx context.Context, temporalCLI string, devServerArgs ...string) (_
 	}
 	e.db.SetMaxOpenConns(32)
 
-	cfg := temporalconn.Config{Address: e.address, Namespace: "default", PayloadKey: e.key}
+	cfg := temporalconn.Config{Address: e.address, Namespace: e.namespace, PayloadKey: e.key}
 	if e.client, err = temporalconn.Dial(ctx, cfg, e.quiet, 30*time.Second); err != nil {
 		return nil, err
 	}
@@ -200,7 +210,7 @@ func (e *env) startProc(name, bin string, args []string, extraEnv ...string) (*p
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(),
-		"TEMPORAL_ADDRESS="+e.address, "TEMPORAL_NAMESPACE=default",
+		"TEMPORAL_ADDRESS="+e.address, "TEMPORAL_NAMESPACE="+e.namespace,
 		"DATABASE_URL="+e.dbURL, "PORTING_PAYLOAD_KEY="+e.key)
 	cmd.Env = append(cmd.Env, extraEnv...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

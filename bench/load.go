@@ -94,7 +94,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 			defer f.Close()
 			logw = f
 		}
-		sim := &simulator.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulator.Client{C: e.client, Namespace: "default"}, e},
+		sim := &simulator.Simulator{Config: cfg, DB: e.db, Temporal: raceGuard{simulator.Client{C: e.client, Namespace: e.namespace}, e},
 			Log: slog.New(slog.NewTextHandler(logw, nil))}
 		simCtx, stopSim := context.WithCancel(ctx)
 		defer func() { stopSim(); <-simDone }()

@@ -8,6 +8,7 @@
 // Timings are medians of -runs runs; every row says its target and PASS or FAIL.
 //
 //	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory,bulk]
+//	bench -engine cluster -items load   # items 2 and 6 on the running Temporal server on Postgres
 //
 // -items also takes the README's item numbers: 1 timeskip, 2 and 6 load, 3 history, 4 provision,
 // 5 memory, 7 bulk (one request of 20,000 numbers, on a dev server, database and worker of its own).
@@ -66,6 +67,9 @@ func main() {
 	flag.DurationVar(&o.bulk.every, "bulk-status-every", 15*time.Second, "item 7: a status sweep this often while the orders run")
 	flag.IntVar(&o.bulk.endProbes, "bulk-status-end", 5, "item 7: status sweeps of the completed request")
 	flag.BoolVar(&o.verbose, "v", false, "print each run as it ends")
+	flag.StringVar(&engine.kind, "engine", engineDev, "where items 2 and 6 run: dev (a dev server per run) or cluster (the running scripts/cluster.sh cluster; -items load only)")
+	flag.StringVar(&engine.address, "cluster-address", "", "-engine cluster: the frontend; default $TEMPORAL_ADDRESS, else 127.0.0.1:7233")
+	flag.StringVar(&engine.runDir, "cluster-run-dir", "", "-engine cluster: scripts/cluster.sh's run directory (its PID files, for CPU); default $CLUSTER_RUN_DIR, else <module>/bin/cluster/run")
 	flag.BoolVar(&baselineW, "baseline-worker", false, "run the baseline workflow's worker (a subprocess of the bench)")
 	flag.BoolVar(&probe, "probe", false, "run one PortIn and print its history event by event")
 	flag.IntVar(&profOpen, "profile-open", 0, "open N ports on an in-process worker and write CPU, heap and goroutine profiles to -profile-dir")
@@ -80,6 +84,31 @@ func main() {
 			it = name
 		}
 		o.items[it] = true
+	}
+	switch engine.kind {
+	case engineDev:
+	case engineCluster:
+		for it := range o.items {
+			if it != "load" {
+				fatal(fmt.Errorf("-engine cluster measures items 2 and 6 (-items load), not %q", it))
+			}
+		}
+		if engine.address == "" {
+			engine.address = os.Getenv("TEMPORAL_ADDRESS")
+		}
+		if engine.address == "" {
+			engine.address = "127.0.0.1:7233"
+		}
+		if engine.runDir == "" {
+			engine.runDir = os.Getenv("CLUSTER_RUN_DIR")
+		}
+		if engine.runDir == "" {
+			root, err := moduleRoot()
+			fatal(err)
+			engine.runDir = filepath.Join(root, "bin", "cluster", "run")
+		}
+	default:
+		fatal(fmt.Errorf("-engine %q: want dev or cluster", engine.kind))
 	}
 	if baselineW {
 		fatal(runBaselineWorker())

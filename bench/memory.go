@@ -46,7 +46,7 @@ func (e *env) openPorts(ctx context.Context, tag string, arns []string, n, infli
 	query := fmt.Sprintf(`WorkflowType = %q AND ExecutionStatus = "Running" AND PortState = %q AND WorkflowId STARTS_WITH %q`,
 		porting.WorkflowPortIn, porting.StateAwaitingLOA, porting.PortInWorkflowID(tag+"-"))
 	for {
-		resp, err := e.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: "default", Query: query})
+		resp, err := e.client.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Namespace: e.namespace, Query: query})
 		if err == nil && resp.GetCount() >= int64(n) {
 			return time.Since(start), nil
 		}

@@ -30,7 +30,7 @@ func profileOpen(ctx context.Context, e *env, n int, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	cfg := temporalconn.Config{Address: e.address, Namespace: "default", PayloadKey: e.key}
+	cfg := temporalconn.Config{Address: e.address, Namespace: e.namespace, PayloadKey: e.key}
 	logger := logging.New(io.Discard, nil)
 	c, err := temporalconn.Dial(ctx, cfg, sdklog.NewStructuredLogger(logger), 30*time.Second)
 	if err != nil {

@@ -93,7 +93,7 @@ func runAll(ctx context.Context, o options) error {
 
 // sharedEnvItems runs items 2-6 on one dev server, database and worker binary.
 func sharedEnvItems(ctx context.Context, rep *report, o options) error {
-	logf("starting the dev server, a fresh database and the worker")
+	logf("starting the engine (%s), a fresh database and the worker", engine.describe())
 	e, err := newEnv(ctx, o.temporalCLI)
 	if err != nil {
 		return err
@@ -336,7 +336,7 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 		return out
 	}
 	cp, cb := median(cpuPerPort("portin1")), median(cpuPerPort("baseline"))
-	rep.add("2", "CPU per port, dev server + worker: baseline / PortIn", fmt.Sprintf("%.2f (%.0f / %.0f ms)", cb/cp, cb, cp), "", "",
+	rep.add("2", "CPU per port, Temporal server + worker: baseline / PortIn", fmt.Sprintf("%.2f (%.0f / %.0f ms)", cb/cp, cb, cp), "", "",
 		"PortIn "+listf(cpuPerPort("portin1"), "%.0f")+" ms; baseline "+listf(cpuPerPort("baseline"), "%.0f")+" ms")
 	rep.add("6", fmt.Sprintf("PortIn completed per second, N = %d, 2 workers", o.n), fmt.Sprintf("%.2f /s", median(p2)), "", "", listf(p2, "%.2f"))
 	r2 := ratios("portin2", "portin1")
@@ -349,7 +349,7 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 			wrk = append(wrk, lr.cpu.Workers.Seconds()/float64(o.n)*1000)
 			bench = append(bench, lr.cpu.Bench.Seconds()/float64(o.n)*1000)
 		}
-		rep.note("Items 2/6, %s: CPU per port (median): Temporal dev server %.0f ms, worker process(es) %.0f ms, bench (driver + carrier simulator) %.0f ms; history: %s",
+		rep.note("Items 2/6, %s: CPU per port (median): Temporal server %.0f ms, worker process(es) %.0f ms, bench (driver + carrier simulator) %.0f ms; history: %s",
 			v.key, median(srv), median(wrk), median(bench), shapes[v.key])
 	}
 	if a, b := shapes["portin1"], shapes["baseline"]; a.activityCount() != b.activityCount() || a.Timers != b.Timers || a.updateCount() != b.updateCount() {
@@ -429,8 +429,8 @@ func printReport(rep *report, o options, began time.Time, host, load string) {
 	line := func(a, b, c, d, e string) {
 		fmt.Printf("| %s | %s | %s | %s | %s |\n", pad(a, w[0]), pad(b, w[1]), pad(c, w[2]), pad(d, w[3]), pad(e, w[4]))
 	}
-	fmt.Printf("\nmake bench — %s, %d CPUs (%s), load average at start %s; median of %d runs; %.1f min\n\n",
-		time.Now().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), host, load, o.runs, time.Since(began).Minutes())
+	fmt.Printf("\nmake bench — %s, %d CPUs (%s), load average at start %s; median of %d runs; %.1f min; engine: %s\n\n",
+		time.Now().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), host, load, o.runs, time.Since(began).Minutes(), engine.describe())
 	line("item", "measure", "value", "target", "result")
 	fmt.Printf("|%s|%s|%s|%s|%s|\n", strings.Repeat("-", w[0]+2), strings.Repeat("-", w[1]+2), strings.Repeat("-", w[2]+2), strings.Repeat("-", w[3]+2), strings.Repeat("-", w[4]+2))
 	for _, r := range rep.rows {
