@@ -62,6 +62,13 @@ if [ -z "${PORTING_PG_RESTART:-}" ]; then
 fi
 
 scripts/cluster.sh down >/dev/null 2>&1 || true
+# Another program on the cluster's ports (a dev server, a make cluster) would answer in its place.
+for port in "$CLUSTER_FRONTEND_PORT" $((CLUSTER_FRONTEND_PORT + 1)) $((CLUSTER_FRONTEND_PORT + 2)) $((CLUSTER_FRONTEND_PORT + 6)); do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "test-cluster: 127.0.0.1:$port is in use by another program; free it or set CLUSTER_FRONTEND_PORT" >&2
+    exit 1
+  fi
+done
 fresh_databases
 
 log "1. the cluster as one server process"
