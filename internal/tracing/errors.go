@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/lib/pq"
 	"go.opentelemetry.io/otel/attribute"
@@ -24,10 +25,12 @@ import (
 // (RecordError, SetStatus), so the rule is enforced once, by the tracer provider they are given:
 // every span it starts is a messageFreeSpan.
 
-// messageFreeProvider hands out tracers whose spans record errors without their messages.
+// messageFreeProvider hands out tracers whose spans record errors without their messages. open
+// counts the spans begun and not yet ended (see Tracing.Shutdown).
 type messageFreeProvider struct {
 	embedded.TracerProvider
-	tp trace.TracerProvider
+	tp   trace.TracerProvider
+	open *atomic.Int64
 }
 
 func (p messageFreeProvider) Tracer(name string, opts ...trace.TracerOption) trace.Tracer {
@@ -42,7 +45,11 @@ type messageFreeTracer struct {
 
 func (t messageFreeTracer) Start(ctx context.Context, name string, opts ...trace.SpanStartOption) (context.Context, trace.Span) {
 	ctx, span := t.tracer.Start(ctx, name, opts...)
-	s := messageFreeSpan{Span: span, provider: t.provider}
+	s := &messageFreeSpan{Span: span, provider: t.provider}
+	if span.IsRecording() {
+		s.counted = true
+		t.provider.open.Add(1)
+	}
 	// The wrapper goes into the context too, so that code finding the span there (a library's
 	// child operation ending in error) records through it.
 	return trace.ContextWithSpan(ctx, s), s
@@ -50,13 +57,22 @@ func (t messageFreeTracer) Start(ctx context.Context, name string, opts ...trace
 
 // messageFreeSpan is a span whose errors are recorded by type: RecordError adds the exception
 // event with exception.type only and sets error.type; SetStatus keeps the code and drops the
-// description.
+// description. It also counts itself among the provider's open spans until it ends.
 type messageFreeSpan struct {
 	trace.Span
 	provider messageFreeProvider
+	counted  bool
+	ended    atomic.Bool
 }
 
-func (s messageFreeSpan) RecordError(err error, _ ...trace.EventOption) {
+func (s *messageFreeSpan) End(opts ...trace.SpanEndOption) {
+	s.Span.End(opts...)
+	if s.counted && s.ended.CompareAndSwap(false, true) {
+		s.provider.open.Add(-1)
+	}
+}
+
+func (s *messageFreeSpan) RecordError(err error, _ ...trace.EventOption) {
 	if err == nil || !s.IsRecording() {
 		return
 	}
@@ -65,11 +81,11 @@ func (s messageFreeSpan) RecordError(err error, _ ...trace.EventOption) {
 	s.Span.AddEvent("exception", trace.WithAttributes(attribute.String("exception.type", typ)))
 }
 
-func (s messageFreeSpan) SetStatus(code codes.Code, _ string) {
+func (s *messageFreeSpan) SetStatus(code codes.Code, _ string) {
 	s.Span.SetStatus(code, "")
 }
 
-func (s messageFreeSpan) TracerProvider() trace.TracerProvider { return s.provider }
+func (s *messageFreeSpan) TracerProvider() trace.TracerProvider { return s.provider }
 
 // errorType names an error without its message: a Temporal application error's type (the
 // product's error codes, e.g. NumberAlreadyPorting), a Temporal timeout's kind, the Postgres

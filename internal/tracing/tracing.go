@@ -22,6 +22,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/XSAM/otelsql"
 	"go.opentelemetry.io/otel"
@@ -116,7 +118,8 @@ type Options struct {
 // endpoint are all off: no method does anything.
 type Tracing struct {
 	provider *sdktrace.TracerProvider // nil: off
-	tracers  trace.TracerProvider     // provider, wrapped so that errors are recorded by type only
+	tracers  messageFreeProvider      // provider, wrapped so that errors are recorded by type only
+	shutdown atomic.Bool              // Shutdown was called: a second call does not wait again
 }
 
 // Setup reads the environment and, when an OTLP endpoint is set, starts a tracer provider that
@@ -146,11 +149,12 @@ func start(ctx context.Context, cfg Config, o Options) (*Tracing, error) {
 		return nil, fmt.Errorf("tracing: OTLP exporter (%s): %w", cfg.Protocol, err)
 	}
 	// service.name first, then the environment's resource, which wins (OTEL_SERVICE_NAME,
-	// OTEL_RESOURCE_ATTRIBUTES); host.name tells the workers apart.
+	// OTEL_RESOURCE_ATTRIBUTES); host.name and process.pid tell the workers apart.
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", o.Service)),
 		resource.WithTelemetrySDK(),
 		resource.WithHost(),
+		resource.WithProcessPID(),
 		resource.WithFromEnv(),
 	)
 	if err != nil {
@@ -163,7 +167,7 @@ func start(ctx context.Context, cfg Config, o Options) (*Tracing, error) {
 	// The sampler comes from OTEL_TRACES_SAMPLER (default: parent-based, always on), the batch
 	// settings from OTEL_BSP_*.
 	tp := sdktrace.NewTracerProvider(sdktrace.WithBatcher(exp), sdktrace.WithResource(res))
-	return &Tracing{provider: tp, tracers: messageFreeProvider{tp: tp}}, nil
+	return &Tracing{provider: tp, tracers: messageFreeProvider{tp: tp, open: new(atomic.Int64)}}, nil
 }
 
 // Enabled reports whether spans are recorded and exported.
@@ -235,11 +239,31 @@ func (t *Tracing) SQLOpener() func(driverName, dsn string) (*sql.DB, error) {
 	}
 }
 
+// DrainTimeout bounds how long Shutdown waits for spans still open to end.
+const DrainTimeout = 2 * time.Second
+
 // Shutdown exports the spans still buffered and stops the exporter; a short-lived process (the
 // starter) must call it before it exits, or its spans are lost. Bounded by ctx. Off: nothing.
+//
+// It first gives the spans still open up to DrainTimeout to end. When a worker stops, the SDK
+// evicts the workflows it holds and ends their coroutines in the background: each ends its
+// RunWorkflow span a moment after worker.Run returned. Flushed before that, the span would be lost
+// and the worker's StartActivity spans of those ports left without their parent.
 func (t *Tracing) Shutdown(ctx context.Context) error {
 	if !t.Enabled() {
 		return nil
+	}
+	if t.shutdown.CompareAndSwap(false, true) {
+		drain, cancel := context.WithTimeout(ctx, DrainTimeout)
+		defer cancel()
+		tick := time.NewTicker(10 * time.Millisecond)
+		defer tick.Stop()
+		for t.tracers.open.Load() > 0 && drain.Err() == nil {
+			select {
+			case <-drain.Done():
+			case <-tick.C:
+			}
+		}
 	}
 	if err := t.provider.Shutdown(ctx); err != nil {
 		return fmt.Errorf("tracing: flushing spans: %w", err)

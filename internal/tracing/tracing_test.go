@@ -262,3 +262,25 @@ func TestSQLSpans(t *testing.T) {
 	assert.Equal(t, "22003", failed.Attributes["db.response.status_code"])
 	assert.Equal(t, "postgres:numeric_value_out_of_range", failed.Attributes["error.type"])
 }
+
+// TestShutdownWaitsForOpenSpans: a span that ends a moment after Shutdown began — a workflow's
+// RunWorkflow span, ended by the SDK in the background once the worker stopped — is still exported.
+func TestShutdownWaitsForOpenSpans(t *testing.T) {
+	tr, rcv := enabled(t)
+	_, late := tr.Tracer("test").Start(context.Background(), "RunWorkflow:PortIn")
+	_, forgotten := tr.Tracer("test").Start(context.Background(), "never ended")
+	_ = forgotten
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		late.End()
+		late.End() // twice: counted once
+	}()
+	began := time.Now()
+	require.NoError(t, tr.Shutdown(context.Background()))
+	assert.Less(t, time.Since(began), DrainTimeout+time.Second, "a span that never ends delays the flush by DrainTimeout at most")
+	var names []string
+	for _, s := range rcv.Spans() {
+		names = append(names, s.Name)
+	}
+	assert.Equal(t, []string{"RunWorkflow:PortIn"}, names)
+}
