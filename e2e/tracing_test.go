@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -20,7 +21,8 @@ import (
 // TestTracingFollowsAPortAcrossProcesses runs the real worker and starter with
 // OTEL_EXPORTER_OTLP_ENDPOINT pointing at an OTLP receiver in the test, and follows one port-in:
 // the starter's command span, the workflow's spans, its activities' and their Postgres statements'
-// are one trace, across the two processes. The first worker is stopped half-way (its spans must be
+// are one trace, across the processes (the worker exporting over gRPC, the starter over HTTP). The
+// starter's spans are there when it has exited. The first worker is stopped half-way (its spans must be
 // flushed at shutdown) and a second one replays the port and finishes it (a replay must not report
 // the steps again). No span carries a number, the PIN or the account number.
 func TestTracingFollowsAPortAcrossProcesses(t *testing.T) {
@@ -38,12 +40,12 @@ func TestTracingFollowsAPortAcrossProcesses(t *testing.T) {
 		"TEMPORAL_ADDRESS=" + srv.FrontendHostPort(),
 		"TEMPORAL_NAMESPACE=" + srv.Namespace(),
 		"DATABASE_URL=" + dbURL,
-		"OTEL_EXPORTER_OTLP_ENDPOINT=" + rcv.HTTPEndpoint,
-		"OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf",
 		"OTEL_TRACES_SAMPLER=parentbased_always_on",
 		"OTEL_BSP_SCHEDULE_DELAY=200", // ms: the worker's spans arrive while the test waits
 	}
-	s := starter{bin: bins.starter, env: env}
+	// Both OTLP protocols: the worker's spans over gRPC, the starter's over HTTP.
+	workerEnv := append(slices.Clone(env), "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.GRPCEndpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc")
+	s := starter{bin: bins.starter, env: append(env, "OTEL_EXPORTER_OTLP_ENDPOINT="+rcv.HTTPEndpoint, "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf")}
 
 	const (
 		requestID     = "E2E-TRACE"
@@ -53,7 +55,7 @@ func TestTracingFollowsAPortAcrossProcesses(t *testing.T) {
 	)
 	t.Run("first worker: start the port", func(t *testing.T) {
 		// The worker runs for this subtest only: its cleanup stops it (SIGTERM), half-way through the port.
-		workerLog := startWorkerLogged(ctx, t, bins.worker, env, srv.Client())
+		workerLog := startWorkerLogged(ctx, t, bins.worker, workerEnv, srv.Client())
 		s.ok(ctx, t, "instance", "add", "--arn", instanceARN,
 			"--owner-name", "Ada Lovelace", "--address", "1 Main St, Springfield", "--billing-contact", "billing@example.com")
 		s.ok(ctx, t, "flow", "add", "--instance", instanceARN, "--name", publishedFlow)
@@ -75,7 +77,7 @@ func TestTracingFollowsAPortAcrossProcesses(t *testing.T) {
 
 	// A second worker takes the port up from its history (a replay), sends the LOA — with a PIN — to
 	// the carrier and cancels the port, which ends the workflow and so its RunWorkflow span.
-	secondWorkerLog := startWorkerLogged(ctx, t, bins.worker, env, srv.Client())
+	secondWorkerLog := startWorkerLogged(ctx, t, bins.worker, workerEnv, srv.Client())
 	l := loa("loa-v1.pdf")
 	l.PIN = pin
 	s.ok(ctx, t, "submit-loa", "--workflow", workflowID, "--group", group, "--file", writeJSON(t, "loa.json", l))
