@@ -159,7 +159,7 @@ func start(ctx context.Context, cfg Config, o Options) (*Tracing, error) {
 	)
 	if err != nil {
 		_ = exp.Shutdown(ctx)
-		return nil, fmt.Errorf("tracing: resource (%s): %w", "OTEL_RESOURCE_ATTRIBUTES", err)
+		return nil, fmt.Errorf("tracing: resource (OTEL_RESOURCE_ATTRIBUTES): %w", err)
 	}
 	if o.OnError != nil {
 		otel.SetErrorHandler(otel.ErrorHandlerFunc(o.OnError))
