@@ -18,7 +18,7 @@ import (
 
 // openDB opens (creating and migrating when needed) the inventory database of --database-url.
 func (a *app) openDB(ctx context.Context) (*sqlx.DB, error) {
-	db, err := dbconn.Open(ctx, a.databaseURL)
+	db, err := dbconn.OpenWith(ctx, a.databaseURL, a.tracing.SQLOpener())
 	if err != nil {
 		return nil, failure(err, "database: %v", err)
 	}

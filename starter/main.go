@@ -17,10 +17,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 
 	"github.com/contactcenter/numberporting/internal/dbconn"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
+	"github.com/contactcenter/numberporting/internal/tracing"
 )
 
 func main() {
@@ -42,6 +44,10 @@ type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 
+	// tracing is on with OTEL_EXPORTER_OTLP_ENDPOINT (tracing.go); nil or off: no spans.
+	tracing      *tracing.Tracing
+	interceptors []interceptor.ClientInterceptor
+
 	// ran is set once a command's own code runs: errors before that are cobra's usage errors.
 	ran bool
 }
@@ -54,6 +60,7 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	a.setupTracing(ctx)
 	err := root.ExecuteContext(ctx)
 	if err != nil && !a.ran {
 		// Unknown command or flag, missing required flag, wrong arguments.
@@ -63,6 +70,7 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err != nil {
 		writeError(stderr, err)
 	}
+	a.flushTracing()
 	return code
 }
 
@@ -118,7 +126,7 @@ func (a *app) rootCmd() *cobra.Command {
 }
 
 // runE adapts a command body: it marks that the command's own code ran (so its errors are not taken
-// for usage errors) and bounds it by --timeout.
+// for usage errors), bounds it by --timeout and, with tracing on, runs it in the command's span.
 func (a *app) runE(fn func(ctx context.Context, args []string) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		a.ran = true
@@ -128,7 +136,10 @@ func (a *app) runE(fn func(ctx context.Context, args []string) error) func(*cobr
 			ctx, cancel = context.WithTimeout(ctx, a.timeout)
 			defer cancel()
 		}
-		return fn(ctx, args)
+		ctx, endSpan := a.commandSpan(ctx, cmd)
+		err := fn(ctx, args)
+		endSpan(err)
+		return err
 	}
 }
 
@@ -140,6 +151,7 @@ func (a *app) dial(ctx context.Context) (client.Client, error) {
 	cfg.Address = a.address
 	cfg.Namespace = a.namespace
 	cfg.InsecurePlaintextPayloads = cfg.InsecurePlaintextPayloads || a.insecurePlaintext
+	cfg.Interceptors = a.interceptors
 	if _, err := cfg.Codec(); err != nil {
 		return nil, &cliError{code: exitBadInput, msg: err.Error(), err: err}
 	}

@@ -7,7 +7,8 @@
 // /metrics), PORTING_CODEC_ADDR/PORTING_CODEC_TOKEN/PORTING_CODEC_CORS_ORIGIN (the codec endpoint
 // for the Temporal UI), PORTING_PROVISION_BATCH_SIZE (numbers per instance-API request when
 // provisioning; default activities.DefaultProvisionBatchSize), PORTING_WORKFLOW_CACHE_SIZE (workflows
-// kept in memory between tasks; default DefaultWorkflowCacheSize) and LOG_LEVEL. It creates and
+// kept in memory between tasks; default DefaultWorkflowCacheSize), LOG_LEVEL and the standard
+// OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). It creates and
 // migrates the database at start, logs JSON to standard error (secrets redacted) and stops
 // gracefully on SIGINT/SIGTERM.
 package main
@@ -37,6 +38,7 @@ import (
 	"github.com/contactcenter/numberporting/internal/logging"
 	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
+	"github.com/contactcenter/numberporting/internal/tracing"
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/workflows"
 )
@@ -126,6 +128,7 @@ func prepare(o options) (*setup, error) {
 func run(logger *slog.Logger, o options) error {
 	ctx := context.Background()
 	var s *setup
+	var tr *tracing.Tracing // nil (off) with -migrate-only
 	batchSize := 0
 	if !o.migrateOnly {
 		var err error
@@ -146,11 +149,30 @@ func run(logger *slog.Logger, o options) error {
 		} else {
 			logger.Info("payload encryption on", "key_id", s.codec.CurrentKeyID(), "decrypt_key_ids", s.codec.KeyIDs())
 		}
+		// OpenTelemetry tracing, only with OTEL_EXPORTER_OTLP_ENDPOINT set (README, Tracing). The
+		// deferred shutdown runs last: after the worker stopped, so that its last spans are flushed.
+		tr, err = tracing.Setup(ctx, tracing.Options{
+			Service: tracing.ServiceWorker,
+			OnError: func(err error) { logger.Warn("tracing: spans not exported", "error", err.Error()) },
+		})
+		if err != nil {
+			return err
+		}
+		defer func() {
+			flushCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := tr.Shutdown(flushCtx); err != nil {
+				logger.Warn("tracing: spans lost at shutdown", "error", err.Error())
+			}
+		}()
+		if s.cfg.Interceptors, err = tr.TemporalInterceptors(); err != nil {
+			return err
+		}
 	}
 
 	dbURL := temporalconn.Getenv(dbconn.EnvURL, dbconn.DefaultURL)
 	migrateCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	db, err := dbconn.Open(migrateCtx, dbURL)
+	db, err := dbconn.OpenWith(migrateCtx, dbURL, tr.SQLOpener())
 	cancel()
 	if err != nil {
 		return err
@@ -210,7 +232,8 @@ func run(logger *slog.Logger, o options) error {
 
 	logger.Info("worker starting", "address", s.cfg.Address, "namespace", s.cfg.Namespace,
 		"task_queue", porting.TaskQueue, "tls", s.cfg.TLSEnabled(), "api_key", s.cfg.APIKey != "",
-		"payload_encryption", s.codec != nil, "metrics_addr", o.metricsAddr, "codec_addr", o.codecAddr)
+		"payload_encryption", s.codec != nil, "metrics_addr", o.metricsAddr, "codec_addr", o.codecAddr,
+		"tracing", tr.Enabled())
 	if err := w.Run(worker.InterruptCh()); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}

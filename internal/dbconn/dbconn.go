@@ -40,13 +40,26 @@ const EnvMaxConns = "DATABASE_MAX_CONNS"
 
 // Open makes sure the database exists, migrates it and opens it.
 func Open(ctx context.Context, dbURL string) (*sqlx.DB, error) {
+	return OpenWith(ctx, dbURL, nil)
+}
+
+// Opener opens a database/sql handle, as sql.Open does.
+type Opener func(driverName, dataSourceName string) (*sql.DB, error)
+
+// OpenWith is Open with the handle made by open (nil: sql.Open): the worker and the starter pass
+// the traced driver when tracing is on (internal/tracing).
+func OpenWith(ctx context.Context, dbURL string, open Opener) (*sqlx.DB, error) {
 	if err := EnsureDatabase(ctx, dbURL); err != nil {
 		return nil, err
 	}
-	db, err := sqlx.Open("postgres", dbURL)
+	if open == nil {
+		open = sql.Open
+	}
+	sqlDB, err := open("postgres", dbURL)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", Redact(dbURL), err)
 	}
+	db := sqlx.NewDb(sqlDB, "postgres")
 	if err := schema.Migrate(ctx, db.DB); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", Redact(dbURL), err)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	"go.temporal.io/sdk/log"
 
 	"github.com/contactcenter/numberporting/internal/codec"
@@ -70,6 +71,9 @@ type Config struct {
 
 	// MetricsHandler receives the SDK's metrics (nil: none). Not read from the environment.
 	MetricsHandler client.MetricsHandler
+	// Interceptors are the client's interceptors (tracing; nil: none). Not read from the
+	// environment. The SDK applies those that are also worker interceptors to the client's workers.
+	Interceptors []interceptor.ClientInterceptor
 }
 
 // FromEnv reads the configuration from the environment, with the contract's defaults.
@@ -202,6 +206,7 @@ func (c Config) ClientOptions(logger log.Logger) (client.Options, error) {
 		Logger:            logger,
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg},
 		MetricsHandler:    c.MetricsHandler,
+		Interceptors:      c.Interceptors,
 	}
 	if cd != nil {
 		opts.DataConverter = codec.DataConverter(cd)
