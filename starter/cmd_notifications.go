@@ -183,32 +183,42 @@ func (a *app) notificationsCmd() *cobra.Command {
 	return cmd
 }
 
+// writeNotifications prints each notification on a line of its own, its deliveries aligned under it.
 func writeNotifications(a *app, notes []store.NotificationDeliveries) {
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "QUEUED\tKIND\tRECIPIENT\tID\tDELIVERIES")
-	for _, n := range notes {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", n.CreatedAt.Format(time.RFC3339), n.Kind, n.Recipient, n.ID, deliverySummary(n))
+	for i, n := range notes {
+		if i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		fmt.Fprintf(a.stdout, "%s  %s to %s  %s  %q: %s\n", n.CreatedAt.Format(time.RFC3339), n.Kind, n.Recipient, n.ID,
+			oneLineText(n.Subject), deliverySummary(n))
+		if len(n.Deliveries) == 0 {
+			continue
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		for _, d := range n.Deliveries {
-			line := fmt.Sprintf("  %s %s\t%s\tattempts %d", d.Channel, d.Target, d.State, d.Attempts)
+			when := ""
 			switch {
 			case d.DeliveredAt != nil:
-				line += ", delivered " + d.DeliveredAt.Format(time.RFC3339)
+				when = "delivered " + d.DeliveredAt.Format(time.RFC3339)
 			case d.NextAttemptAt != nil:
-				line += ", next " + d.NextAttemptAt.Format(time.RFC3339)
+				when = "next attempt " + d.NextAttemptAt.Format(time.RFC3339)
+			case d.State == store.DeliveryFailed:
+				when = "gave up " + d.UpdatedAt.Format(time.RFC3339)
 			}
+			lastError := ""
 			if d.LastError != "" {
-				line += "\tlast error: " + oneLineText(d.LastError)
+				lastError = "last error: " + oneLineText(d.LastError)
 			}
-			fmt.Fprintln(tw, line)
+			fmt.Fprintf(tw, "    %s\t%s\t%s\tattempts %d\t%s\t%s\n", d.Channel, d.Target, d.State, d.Attempts, when, lastError)
 		}
+		_ = tw.Flush()
 	}
-	_ = tw.Flush()
 }
 
 func deliverySummary(n store.NotificationDeliveries) string {
 	switch {
 	case n.Recipient == store.RecipientCarrier:
-		return "- (the carrier gateway's)"
+		return "left to the carrier gateway (not delivered by the notifier)"
 	case n.TakenAt == nil:
 		return "not yet taken by a notifier"
 	case len(n.Deliveries) == 0:
