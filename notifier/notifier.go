@@ -44,8 +44,8 @@ import (
 // planLimit is how many notifications one pass takes from the outbox.
 const planLimit = 100
 
-// recordTimeout bounds the writing of an attempt's outcome.
-const recordTimeout = 10 * time.Second
+// dbTimeout bounds each of a pass's statements: taking notifications, claiming, recording an outcome.
+const dbTimeout = 10 * time.Second
 
 // Notifier delivers the outbox. Several may run at once, in one process or many, on one database.
 type Notifier struct {
@@ -124,7 +124,10 @@ func (n *Notifier) Run(ctx context.Context) {
 // pass plans the deliveries of newly queued notifications, then claims the due deliveries and
 // sends them, all at once, and records each outcome. busy: there may be more to do right away.
 func (n *Notifier) pass(ctx context.Context) (busy bool, err error) {
-	planned, err := store.PlanDeliveries(ctx, n.db, n.cfg.operationsTargets(), planLimit)
+	// A Postgres that hangs must not hang the loop: every statement is bounded too.
+	planCtx, cancel := context.WithTimeout(ctx, dbTimeout)
+	planned, err := store.PlanDeliveries(planCtx, n.db, n.cfg.operationsTargets(), planLimit)
+	cancel()
 	if err != nil {
 		return false, fmt.Errorf("planning deliveries: %w", err)
 	}
@@ -132,7 +135,9 @@ func (n *Notifier) pass(ctx context.Context) (busy bool, err error) {
 		n.log.Debug("notifications taken from the outbox", "notifications", planned.Notifications,
 			"deliveries", planned.Deliveries, "without_target", planned.Unrouted)
 	}
-	claimed, err := store.ClaimDeliveries(ctx, n.db, n.name, randomHex(16), n.cfg.Lease, n.cfg.Batch)
+	claimCtx, cancel := context.WithTimeout(ctx, dbTimeout)
+	claimed, err := store.ClaimDeliveries(claimCtx, n.db, n.name, randomHex(16), n.cfg.Lease, n.cfg.Batch)
+	cancel()
 	if err != nil {
 		return false, fmt.Errorf("claiming deliveries: %w", err)
 	}
@@ -161,7 +166,7 @@ func (n *Notifier) deliver(ctx context.Context, d store.ClaimedDelivery) {
 		o.Error = err.Error()
 		o.RetryIn = n.cfg.Backoff(d.Attempt)
 	}
-	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	recCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dbTimeout)
 	res, rerr := store.CompleteDelivery(recCtx, n.db, d.ID, d.Token, o)
 	cancel()
 
