@@ -120,6 +120,8 @@ func (a *app) rootCmd() *cobra.Command {
 		a.numberCmd(),
 		a.numbersCmd(),
 		a.csrCmd(),
+		a.subscriptionCmd(),
+		a.notificationsCmd(),
 		a.simulateCarrierCmd(),
 	)
 	return root

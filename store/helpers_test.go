@@ -22,6 +22,7 @@ var allTables = []string{
 	"instances", "contact_flows", "phone_numbers", "port_requests", "port_request_numbers", "loa_versions",
 	"carrier_submissions", "notifications", "limit_increases", "non_portable_numbers", "audit_log", "portability_checks",
 	"customer_service_records", "instance_api_tokens", "instance_api_requests", "number_locks",
+	"notification_subscriptions", "notification_deliveries",
 }
 
 // snapshot is every row of every table, as JSON, in a stable order.

@@ -7,10 +7,12 @@
 // /metrics), PORTING_CODEC_ADDR/PORTING_CODEC_TOKEN/PORTING_CODEC_CORS_ORIGIN (the codec endpoint
 // for the Temporal UI), PORTING_PROVISION_BATCH_SIZE (numbers per instance-API request when
 // provisioning; default activities.DefaultProvisionBatchSize), PORTING_WORKFLOW_CACHE_SIZE (workflows
-// kept in memory between tasks; default DefaultWorkflowCacheSize), LOG_LEVEL and the standard
-// OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). It creates and
-// migrates the database at start, logs JSON to standard error (secrets redacted) and stops
-// gracefully on SIGINT/SIGTERM.
+// kept in memory between tasks; default DefaultWorkflowCacheSize), the notifier's settings
+// (PORTING_NOTIFIER=off, OPERATIONS_WEBHOOK_URL/OPERATIONS_WEBHOOK_SECRET, OPERATIONS_EMAIL,
+// SMTP_ADDR/SMTP_FROM and the PORTING_NOTIFIER_* timings: package notifier), LOG_LEVEL and the
+// standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). It creates and
+// migrates the database at start, delivers the notifications outbox (notifier), logs JSON to
+// standard error (secrets redacted) and stops gracefully on SIGINT/SIGTERM.
 package main
 
 import (
@@ -27,6 +29,7 @@ import (
 	"time"
 	_ "time/tzdata" // port dates are computed in the instance's time zone, even on images without tzdata
 
+	"github.com/jmoiron/sqlx"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
@@ -39,6 +42,7 @@ import (
 	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/internal/tracing"
+	"github.com/contactcenter/numberporting/notifier"
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/workflows"
 )
@@ -97,6 +101,7 @@ type setup struct {
 	codec        *codec.Codec // nil: plain payloads (--insecure-plaintext-payloads)
 	codecHandler http.Handler // nil: no codec endpoint
 	metrics      *metrics.Prometheus
+	notifier     notifier.Config
 }
 
 func prepare(o options) (*setup, error) {
@@ -121,6 +126,9 @@ func prepare(o options) (*setup, error) {
 	if o.metricsAddr != "" {
 		s.metrics = metrics.New(metrics.Options{GoCollectors: true})
 		s.cfg.MetricsHandler = s.metrics.Handler
+	}
+	if s.notifier, err = notifier.FromEnv(); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -230,6 +238,16 @@ func run(logger *slog.Logger, o options) error {
 	w.RegisterActivityWithOptions(&activities.Activities{DB: db, ProvisionBatchSize: batchSize, PINSalt: []byte(os.Getenv("PORTING_PIN_SALT"))},
 		activity.RegisterOptions{SkipInvalidStructFunctions: true})
 
+	if s.notifier.Enabled {
+		stop, err := startNotifier(logger, db, s)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	} else {
+		logger.Warn("notifier off (" + notifier.EnvNotifier + "=off): this worker delivers no notifications")
+	}
+
 	logger.Info("worker starting", "address", s.cfg.Address, "namespace", s.cfg.Namespace,
 		"task_queue", porting.TaskQueue, "tls", s.cfg.TLSEnabled(), "api_key", s.cfg.APIKey != "",
 		"payload_encryption", s.codec != nil, "metrics_addr", o.metricsAddr, "codec_addr", o.codecAddr,
@@ -239,6 +257,26 @@ func run(logger *slog.Logger, o options) error {
 	}
 	logger.Info("worker stopped gracefully")
 	return nil
+}
+
+// startNotifier runs the notifications outbox's delivery beside the worker (package notifier); stop
+// ends it and waits for the attempts under way to be recorded.
+func startNotifier(logger *slog.Logger, db *sqlx.DB, s *setup) (stop func(), err error) {
+	var m *metrics.Notifier
+	if s.metrics != nil {
+		m = metrics.NewNotifier(s.metrics.Registry, func(err error) { logger.Error("notifier metric not registered", "error", err.Error()) })
+	}
+	n, err := notifier.New(db, s.notifier, logger, m)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		n.Run(ctx)
+	}()
+	return func() { cancel(); <-done }, nil
 }
 
 // EnvProvisionBatchSize sets how many numbers one instance-API request adds when provisioning
