@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -95,6 +96,28 @@ func TestPIINeverLeavesInClear(t *testing.T) {
 	waitState(workflowID, porting.StateAwaitingLOA, time.Minute)
 	s.ok(ctx, t, "submit-loa", "--workflow", workflowID, "--group", group, "--file", writeJSON(t, "loa-1.json", secretLOA))
 	waitState(workflowID, porting.StateAwaitingCarrier, 30*time.Second)
+
+	// The port's story as an operator reads it in the UI, here through the Temporal CLI with the codec
+	// endpoint: the static summary the starter set and the current details the workflow keeps — the
+	// state, the group and its next deadline, the last event; no secret of the LOA.
+	temporalCLIArgs := func(args ...string) []string {
+		return append(args, "--address", srv.FrontendHostPort(), "--namespace", srv.Namespace(),
+			"--codec-endpoint", "http://"+codecAddr, "--codec-auth", "Bearer "+codecToken)
+	}
+	require.EventuallyWithT(t, func(c *assert.CollectT) {
+		out, err := exec.CommandContext(ctx, cli, temporalCLIArgs("workflow", "metadata", "--workflow-id", workflowID)...).CombinedOutput()
+		require.NoError(c, err, string(out))
+		text := string(out)
+		require.Contains(c, text, "Current Details:")
+		require.Contains(c, text, "**Port-in E2E-PII-1: awaiting_carrier**")
+		require.Contains(c, text, "- **"+group+"**: 1 number, `awaiting_carrier`, LOA v1, next: carrier_")
+		require.Contains(c, text, "**Last:** ")
+		require.NotContains(c, text, secretPIN)
+		require.NotContains(c, text, secretAccount)
+	}, 30*time.Second, 500*time.Millisecond)
+	describe, err := exec.CommandContext(ctx, cli, temporalCLIArgs("workflow", "describe", "--workflow-id", workflowID, "--output", "json")...).CombinedOutput()
+	require.NoError(t, err, string(describe))
+	require.Contains(t, string(describe), "Port-in E2E-PII-1: 1 number from "+carrier+" to "+instanceARN, "the static summary, decoded")
 
 	// A carrier answer sent as plain JSON by a client without the codec (as the `temporal` CLI or
 	// another SDK would): the worker takes it (DESIGN §5).

@@ -50,7 +50,7 @@ func intlPortInStart(req porting.InternationalPortInRequest) portStart {
 	return portStart{
 		workflowType: porting.WorkflowInternationalPortIn, id: porting.IntlPortInWorkflowID(req.RequestID),
 		requestID: req.RequestID, kind: porting.KindInternationalPortIn, instanceARN: req.InstanceARN,
-		carriers: []string{req.Carrier}, numbers: numbers,
+		carriers: []string{req.Carrier}, numbers: numbers, label: "International port-in",
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -71,7 +72,7 @@ func portInStart(req porting.PortInRequest) portStart {
 	}
 	return portStart{
 		workflowType: porting.WorkflowPortIn, id: porting.PortInWorkflowID(req.RequestID), requestID: req.RequestID,
-		kind: porting.KindPortIn, instanceARN: req.InstanceARN, carriers: carriers, numbers: numbers,
+		kind: porting.KindPortIn, instanceARN: req.InstanceARN, carriers: carriers, numbers: numbers, label: "Port-in",
 	}
 }
 
@@ -79,6 +80,50 @@ func portInStart(req porting.PortInRequest) portStart {
 type portStart struct {
 	workflowType, id, requestID, kind, instanceARN string
 	carriers, numbers                              []string
+	label                                          string // the process as people name it: "Port-in"
+	counterparty                                   string // the port-out's winning carrier
+}
+
+// staticSummary is the one line the Temporal UI shows for the port for its whole life (its
+// changing account is the workflow's current details).
+func (p portStart) staticSummary() string {
+	if p.kind == porting.KindPortOut {
+		return fmt.Sprintf("%s %s: %s from %s to %s", p.label, p.requestID, countNumbers(len(p.numbers)), p.instanceARN, p.counterparty)
+	}
+	return fmt.Sprintf("%s %s: %s from %s to %s", p.label, p.requestID, countNumbers(len(p.numbers)), strings.Join(p.carriers, ", "), p.instanceARN)
+}
+
+// staticDetailsNumbers caps the numbers listed in the static details: a bulk request's 20,000 are in
+// its status and found by the PhoneNumbers search attribute.
+const staticDetailsNumbers = 20
+
+// staticDetails is the request as started, in Markdown: who, where, which numbers.
+func (p portStart) staticDetails() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** `%s` (request `%s`)\n\n", p.label, p.id, p.requestID)
+	fmt.Fprintf(&b, "- instance: `%s`\n", p.instanceARN)
+	if p.kind == porting.KindPortOut {
+		fmt.Fprintf(&b, "- winning carrier: %s\n", p.counterparty)
+	} else {
+		fmt.Fprintf(&b, "- losing carrier(s): %s\n", strings.Join(p.carriers, ", "))
+	}
+	shown := p.numbers
+	if len(shown) > staticDetailsNumbers {
+		shown = shown[:staticDetailsNumbers]
+	}
+	fmt.Fprintf(&b, "- numbers (%d): %s", len(p.numbers), strings.Join(shown, ", "))
+	if more := len(p.numbers) - len(shown); more > 0 {
+		fmt.Fprintf(&b, " and %d more", more)
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+func countNumbers(n int) string {
+	if n == 1 {
+		return "1 number"
+	}
+	return fmt.Sprintf("%d numbers", n)
 }
 
 // startPort starts one port per request (a second start while the first is open is refused; a new
@@ -108,6 +153,8 @@ func startOptions(p portStart) client.StartWorkflowOptions {
 		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            p.staticSummary(),
+		StaticDetails:                            p.staticDetails(),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			porting.SearchPortKind.ValueSet(p.kind),
 			porting.SearchPortState.ValueSet(string(porting.StateValidating)),

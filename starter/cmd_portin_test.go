@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,8 @@ func TestPortInStartOptions(t *testing.T) {
 	require.Equal(t, enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL, o.WorkflowIDConflictPolicy)
 	require.Equal(t, enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE, o.WorkflowIDReusePolicy)
 	require.True(t, o.WorkflowExecutionErrorWhenAlreadyStarted)
+	require.Equal(t, "Port-in REQ-1: 3 numbers from Acme Telecom, Bell to arn:aws:connect:us-east-1:123456789012:instance/abc-1", o.StaticSummary)
+	require.Contains(t, o.StaticDetails, "- losing carrier(s): Acme Telecom, Bell\n")
 
 	sa := o.TypedSearchAttributes
 	kind, _ := sa.GetKeyword(porting.SearchPortKind)
@@ -79,4 +82,15 @@ func TestIntlPortInStartOptions(t *testing.T) {
 	require.Equal(t, "INTL-1", requestID)
 	require.Equal(t, []string{"Albion Telecom"}, carriers)
 	require.Equal(t, []string{"+442079460000", "+447400123456"}, numbers)
+}
+
+func TestStaticDetailsListAtMost20Numbers(t *testing.T) {
+	p := portStart{label: "Port-in", id: "port-in-BIG", requestID: "BIG", kind: porting.KindPortIn, carriers: []string{"Acme Telecom"}}
+	for i := range 25 {
+		p.numbers = append(p.numbers, fmt.Sprintf("+1415555%04d", i))
+	}
+	d := p.staticDetails()
+	require.Contains(t, d, "- numbers (25): +14155550000, ")
+	require.Contains(t, d, "+14155550019 and 5 more\n")
+	require.NotContains(t, d, "+14155550020")
 }

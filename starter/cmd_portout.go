@@ -44,7 +44,7 @@ func portOutStart(req porting.PortOutRequest) portStart {
 	return portStart{
 		workflowType: porting.WorkflowPortOut, id: porting.PortOutWorkflowID(req.RequestID), requestID: req.RequestID,
 		kind: porting.KindPortOut, instanceARN: req.InstanceARN, carriers: []string{req.WinningCarrier},
-		numbers: append([]string(nil), req.Numbers...),
+		numbers: append([]string(nil), req.Numbers...), label: "Port-out", counterparty: req.WinningCarrier,
 	}
 }
 

@@ -34,6 +34,9 @@ func TestPortOutStartOptions(t *testing.T) {
 	require.Equal(t, req.InstanceARN, arn)
 	require.Equal(t, []string{"Beta Wireless"}, carriers)
 	require.Equal(t, req.Numbers, numbers)
+	require.Equal(t, "Port-out OUT-1: 2 numbers from arn:aws:connect:us-east-1:123456789012:instance/abc-1 to Beta Wireless", o.StaticSummary)
+	require.Contains(t, o.StaticDetails, "- winning carrier: Beta Wireless\n")
+	require.Contains(t, o.StaticDetails, "- numbers (2): +14155550100, +14155550101\n")
 }
 
 const validPortOut = `{

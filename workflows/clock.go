@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -47,6 +48,17 @@ func awaitUntil(ctx workflow.Context, deadline time.Time, summary string, cond f
 		Timeout:      d,
 		TimerOptions: workflow.TimerOptions{Summary: summary},
 	}, cond)
+}
+
+// awaitDeadline is awaitUntil for a wait whose deadline passing means someone did not answer in
+// time (the carrier, the customer, operations): it counts that in porting_deadlines_passed_total,
+// which the "waiting past their deadlines" alert watches.
+func awaitDeadline(ctx workflow.Context, kind, wait string, deadline time.Time, summary string, cond func() bool) (bool, error) {
+	got, err := awaitUntil(ctx, deadline, summary, cond)
+	if err == nil && !got {
+		metrics.DeadlinePassed(ctx, kind, wait)
+	}
+	return got, err
 }
 
 func earliest(ts ...time.Time) time.Time {

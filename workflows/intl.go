@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -154,7 +155,7 @@ func (p *intlPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting
 		if expiring {
 			w.nextDeadlineKind = "portability_expiry"
 		}
-		got, err := awaitUntil(ctx, at, "portability answer", func() bool { return p.pendingPortability != nil || w.cancel != nil })
+		got, err := awaitDeadline(ctx, w.kind, metrics.WaitPortabilityAnswer, at, "portability answer", func() bool { return p.pendingPortability != nil || w.cancel != nil })
 		if err != nil {
 			return nil, porting.StateFailed, err.Error()
 		}
@@ -235,7 +236,7 @@ func (p *intlPortIn) awaitCostApproval(ctx workflow.Context, w *port, portable [
 			next, kind = expiry, "cost_approval_expiry"
 		}
 		w.nextDeadline, w.nextDeadlineKind = next, kind
-		got, err := awaitUntil(ctx, next, kind, func() bool { return p.pendingCost != nil || w.cancel != nil })
+		got, err := awaitDeadline(ctx, w.kind, metrics.WaitCostApproval, next, kind, func() bool { return p.pendingCost != nil || w.cancel != nil })
 		switch {
 		case err != nil:
 			return nil, porting.StateFailed, err.Error()

@@ -106,6 +106,7 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 			}
 		}).Select(c)
 	})
+	keepCurrentDetails(work, w.detailsKey, w.details)
 	if err := w.setup(work); err != nil {
 		return porting.PortResult{}, err
 	}

@@ -92,7 +92,7 @@ func (w *port) awaitCarrierResponse(ctx workflow.Context, g *group) error {
 		}
 		for {
 			g.parked = !g.cancelRequested
-			got, err := awaitUntil(ctx, c.at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) || g.hasChange() })
+			got, err := awaitDeadline(ctx, w.kind, metrics.WaitCarrierAnswer, c.at, "carrier answer "+g.name, func() bool { return g.hasAnswer() || w.cancelPending(g) || g.hasChange() })
 			g.parked = false
 			if err != nil {
 				return err

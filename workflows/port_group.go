@@ -8,6 +8,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -133,7 +134,7 @@ func (w *port) awaitLOA(ctx workflow.Context, g *group) error {
 		}
 		g.nextDeadline, g.nextDeadlineKind = next, kind
 		g.parked = true
-		got, err := awaitUntil(ctx, next, kind+" "+g.name, func() bool {
+		got, err := awaitDeadline(ctx, w.kind, metrics.WaitCustomerLOA, next, kind+" "+g.name, func() bool {
 			return g.pendingLOA != nil || w.cancelPending(g) || (w.v >= versionFailurePaths && g.hasAnswer()) || g.hasChange()
 		})
 		g.parked = false

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -79,8 +80,14 @@ type harness struct {
 	instance map[string]bool
 }
 
-func newHarness(t *testing.T, start time.Time) *harness {
+func newHarness(t *testing.T, start time.Time) *harness { return newHarnessWithMetrics(t, start, nil) }
+
+// newHarnessWithMetrics is newHarness with the workflows' metrics going to mh.
+func newHarnessWithMetrics(t *testing.T, start time.Time, mh client.MetricsHandler) *harness {
 	var suite testsuite.WorkflowTestSuite
+	if mh != nil {
+		suite.SetMetricsHandler(mh)
+	}
 	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
 	h := &harness{t: t, env: suite.NewTestWorkflowEnvironment(), notPortable: map[string]string{},
 		notified: map[string]bool{}, carrierKeys: map[string]bool{}, csr: map[string]porting.CustomerServiceRecord{}, instance: map[string]bool{}}

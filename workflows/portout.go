@@ -52,6 +52,7 @@ func PortOut(ctx workflow.Context, req porting.PortOutRequest) (porting.PortResu
 			}
 		}).Select(c)
 	})
+	keepCurrentDetails(work, w.detailsKey, w.details)
 	if err := w.setup(work); err != nil {
 		return porting.PortResult{}, err
 	}
@@ -278,7 +279,7 @@ type portOutValidated struct {
 func (w *portOut) awaitCarrierRequest(ctx workflow.Context) (porting.State, string, error) {
 	expiry := w.clock.addBusinessDays(ctx, w.carrierClock, w.deadlines.WinningCarrierBusinessDays)
 	w.nextDeadline, w.nextDeadlineKind = expiry, "winning_carrier_expiry"
-	got, err := awaitUntil(ctx, expiry, "request from "+w.req.WinningCarrier+" (expiry)", func() bool {
+	got, err := awaitDeadline(ctx, porting.KindPortOut, metrics.WaitWinningCarrierRequest, expiry, "request from "+w.req.WinningCarrier+" (expiry)", func() bool {
 		return len(w.queue) > 0 || w.cancel != nil || len(w.removals) > 0 || w.readyToContinue(ctx)
 	})
 	switch {

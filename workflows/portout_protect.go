@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/contactcenter/numberporting/activities"
+	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -107,7 +108,7 @@ func (w *portOut) freeze(ctx workflow.Context, wasApproved bool) {
 func (w *portOut) awaitUnfreeze(ctx workflow.Context) (porting.State, string, error) {
 	expiry := w.clock.addBusinessDays(ctx, w.frozenAt, w.deadlines.WinningCarrierBusinessDays)
 	w.nextDeadline, w.nextDeadlineKind = expiry, "frozen_expiry"
-	got, err := awaitUntil(ctx, expiry, "frozen: unfreeze or cancel", func() bool {
+	got, err := awaitDeadline(ctx, porting.KindPortOut, metrics.WaitFrozen, expiry, "frozen: unfreeze or cancel", func() bool {
 		return w.pendingUnfreeze != nil || w.cancel != nil || len(w.removals) > 0 || w.readyToContinue(ctx)
 	})
 	switch {

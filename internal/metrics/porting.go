@@ -30,6 +30,20 @@ const (
 	CarrierResponseBusinessDays = "porting_carrier_response_business_days"
 	// ProvisioningSeconds is a histogram of how long provisioning the numbers took ({kind}).
 	ProvisioningSeconds = "porting_provisioning_seconds"
+	// DeadlinesPassed counts waits that reached their deadline without the answer they waited for
+	// ({kind, wait}): a carrier silent past a follow-up step, a customer past an LOA reminder or the
+	// silence expiry, a winning carrier that never came, a frozen port-out nobody looked at.
+	DeadlinesPassed = "porting_deadlines_passed_total"
+)
+
+// The waits a deadline can pass in (label wait of porting_deadlines_passed_total).
+const (
+	WaitCarrierAnswer         = "carrier_answer"
+	WaitCustomerLOA           = "customer_loa"
+	WaitPortabilityAnswer     = "portability_answer"
+	WaitCostApproval          = "cost_approval"
+	WaitWinningCarrierRequest = "winning_carrier_request"
+	WaitFrozen                = "frozen"
 )
 
 // Label names of the product's metrics.
@@ -38,6 +52,7 @@ const (
 	LabelState = "state"
 	LabelFrom  = "from"
 	LabelTo    = "to"
+	LabelWait  = "wait"
 )
 
 // sdkLabels are the SDK's tags of a workflow's metrics handler that the product's metrics keep.
@@ -99,6 +114,13 @@ func ProvisioningDuration(ctx workflow.Context, kind string, d time.Duration) {
 	})
 }
 
+// DeadlinePassed counts a wait that reached its deadline without its answer.
+func DeadlinePassed(ctx workflow.Context, kind, wait string) {
+	record(ctx, func(p *product, sdk []string) {
+		p.deadlines.WithLabelValues(append(sdk, kind, wait)...).Inc()
+	})
+}
+
 // record runs fn with the product metrics found under the workflow's metrics handler, unless the
 // workflow is replaying or the handler is not this package's (a test that set none).
 func record(ctx workflow.Context, fn func(p *product, sdkLabelValues []string)) {
@@ -119,6 +141,7 @@ func record(ctx workflow.Context, fn func(p *product, sdkLabelValues []string)) 
 // product holds the product's metric vectors, registered once in the process's registry.
 type product struct {
 	started, completed, cancelled, ended, transitions *prom.CounterVec
+	deadlines                                         *prom.CounterVec
 	carrierDays, provisioning                         *prom.HistogramVec
 }
 
@@ -144,6 +167,8 @@ func newProduct(reg prom.Registerer, onError func(error)) *product {
 		cancelled:   counter(PortsCancelled, "Ports that ended cancelled.", LabelKind),
 		ended:       counter(PortsEnded, "Ports that ended, by end state.", LabelKind, LabelState),
 		transitions: counter(StateTransitions, "Changes of a port's state.", LabelKind, LabelFrom, LabelTo),
+		deadlines: counter(DeadlinesPassed, "Waits that reached their deadline without the answer they waited for.",
+			LabelKind, LabelWait),
 		carrierDays: histogram(CarrierResponseBusinessDays,
 			"Business days a carrier took to answer a submission.", BusinessDayBuckets),
 		provisioning: histogram(ProvisioningSeconds,
