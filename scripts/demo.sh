@@ -230,7 +230,7 @@ WF_INTL=$(bin/starter intl-port-in --file "$STATE/intl-port-in.json") || die "in
 WF_OUT=$(bin/starter port-out --file "$STATE/port-out.json") || die "port-out refused"
 WFS=("$WF_IN" "$WF_INTL" "$WF_OUT")
 # For scripts/screenshots.sh.
-printf 'UI=%s\nNS=%s\nWF_IN=%s\nWF_INTL=%s\nWF_OUT=%s\nNUMBER=%s\n' "$UI" "$NS" "$WF_IN" "$WF_INTL" "$WF_OUT" "$DID1" >"$STATE/last-run.env"
+printf 'UI=%s\nNS=%s\nWF_IN=%s\nWF_INTL=%s\nWF_OUT=%s\nNUMBER=%s\nUS_ARN=%s\n' "$UI" "$NS" "$WF_IN" "$WF_INTL" "$WF_OUT" "$DID1" "$US_ARN" >"$STATE/last-run.env"
 
 echo
 say "Started three ports. In the Temporal UI:"

@@ -4,6 +4,8 @@
 #   docs/ui-workflows-by-number.png  the workflow list filtered by a phone number
 #   docs/ui-workflow-detail.png      the port-in's detail page (input decoded through the codec endpoint)
 #   docs/ui-query-status.png         its Queries tab with the `status` query run
+#   docs/ui-current-details.png      a port-in whose LOA the carrier rejected (started here, answered by
+#                                    hand): its summary, details and current details
 # Needs Debian's chromium (apt-get install -y chromium): a developer step, not part of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,3 +48,39 @@ RUN_ID=$(bin/temporal workflow describe --address "${TEMPORAL_ADDRESS:-127.0.0.1
 [ -n "$RUN_ID" ] || { echo "cannot find the run of $WF_IN (is the demo's dev server still running?)" >&2; exit 1; }
 bin/uishot -chromium "$CHROMIUM" -url "$UI/namespaces/$NS/workflows/$WF_IN/$RUN_ID/query" \
 	-click "Run Query" -wait '"request_id"' -out docs/ui-query-status.png
+
+# A port whose story is worth reading: a port-in started here (the demo's simulator has stopped), its
+# LOA sent and rejected by hand, so its current details show the reason and the customer's action.
+[ -n "${US_ARN:-}" ] || { echo "bin/demo/last-run.env has no US_ARN: rerun DEMO_KEEP=1 make demo" >&2; exit 1; }
+eval "$(make -s dev-env)"
+ID=DETAILS-$(date +%s)
+D=$(printf '%04d' $(($(date +%s) % 10000)))
+WF_DETAILS=port-in-$ID
+cat >bin/demo/details-port-in.json <<EOF
+{
+  "request_id": "$ID",
+  "instance_arn": "$US_ARN",
+  "contact_flow": "Main IVR",
+  "numbers": [
+    {"e164": "+1628555$D", "type": "did", "carrier": "Acme Telecom"},
+    {"e164": "+1628556$D", "type": "did", "carrier": "Acme Telecom"},
+    {"e164": "+1888555$D", "type": "toll_free", "carrier": "Acme Telecom"}
+  ],
+  "authorized_contact": {"name": "Ada Lovelace", "email": "ada@lovelace.example", "phone": "+14155550199"}
+}
+EOF
+cat >bin/demo/details-loa.json <<EOF
+{"authorized_name": "Ada Lovelace", "address": "1 Main St, Springfield", "account_number": "ACME-123456",
+ "pin": "1234", "signed_at": "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)", "document_ref": "s3://loas/$ID-v1.pdf"}
+EOF
+bin/starter port-in --file bin/demo/details-port-in.json >/dev/null
+bin/starter submit-loa --workflow "$WF_DETAILS" --group "Acme Telecom/did" --file bin/demo/details-loa.json >/dev/null
+bin/starter carrier-response --workflow "$WF_DETAILS" --group "Acme Telecom/did" --reject \
+	--reason-code PIN_MISMATCH --reason "the PIN on the LOA does not match the account" >/dev/null
+for _ in $(seq 1 30); do # the group is rejected (the request stays awaiting_loa: its toll-free group is)
+	bin/starter status --workflow "$WF_DETAILS" --json >bin/demo/details-status.json
+	grep -q '"state": "loa_rejected"' bin/demo/details-status.json && break
+	sleep 1
+done
+bin/uishot -chromium "$CHROMIUM" -url "$UI/namespaces/$NS/workflows/$WF_DETAILS" -click "User Metadata" \
+	-wait "customer action" -height 1100 -out docs/ui-current-details.png

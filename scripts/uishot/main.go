@@ -185,7 +185,7 @@ func run(o options) error {
 	}
 	if o.click != "" {
 		text, _ := json.Marshal(o.click)
-		find := fmt.Sprintf(`[...document.querySelectorAll('button')].find(b => b.innerText.trim() === %s && !b.disabled)`, text)
+		find := fmt.Sprintf(`[...document.querySelectorAll('button, a, [role=tab]')].find(b => b.innerText.trim() === %s && !b.disabled)`, text)
 		if err := until("button "+o.click, "!!"+find); err != nil {
 			return err
 		}
