@@ -44,6 +44,7 @@ help:
 	@echo "make test-reliability  worker SIGKILLs (one of two workers too), a Postgres outage, Temporal restarts, the upgrade drill, concurrent starts (~15 min)"
 	@echo "make lint     gofmt check + go vet + workflowcheck (determinism of workflow code)"
 	@echo "make fuzz     each fuzz target for FUZZTIME (default 60s)"
+	@echo "make check-deploy  promtool on deploy/prometheus (config, rules, rule tests) + the deploy/ tests; make bin/promtool gets promtool"
 
 # The Temporal CLI (dev server), pinned. Later versions carry a replace directive and do not
 # `go install`. Takes a few minutes the first time.
@@ -213,6 +214,36 @@ bench-cluster: bin/temporal bin/cluster/temporal-server bin/cluster/temporal-sql
 	trap 'scripts/cluster.sh down' EXIT; \
 	scripts/cluster.sh up; \
 	TEMPORAL_CLI=$(TEMPORAL) bin/bench -engine cluster -items load -cluster-address 127.0.0.1:17333 $(BENCH_FLAGS)
+
+# The deploy files (README, Dashboard and alerts): promtool checks the scrape config, the alert rules
+# and their unit tests; the Go tests of deploy/ check every metric and label they and the dashboard
+# name against what the worker exports (those run in make test as well, with promtool when found).
+# promtool: PROMTOOL, else one on PATH, else bin/promtool; without any, its checks are skipped, said so.
+.PHONY: check-deploy
+check-deploy:
+	@set -euo pipefail; \
+	promtool="$${PROMTOOL:-$$(command -v promtool || true)}"; \
+	if [ -z "$$promtool" ] && [ -x bin/promtool ]; then promtool=$(CURDIR)/bin/promtool; fi; \
+	if [ -z "$$promtool" ]; then \
+		echo "check-deploy: no promtool (make bin/promtool, or PROMTOOL=path): skipping promtool check config/rules/test"; \
+	else \
+		cd deploy/prometheus; \
+		"$$promtool" check config prometheus.yml; \
+		"$$promtool" check rules porting-alerts.yml; \
+		"$$promtool" test rules porting-alerts.test.yml; \
+	fi
+	$(GO) test -count=1 ./deploy/
+
+# promtool alone, taken out of Debian's prometheus package (downloaded, not installed: no Prometheus
+# server or service comes with it). Needs apt (and its lists: apt-get update).
+bin/promtool:
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && apt-get download prometheus 2>&1 | grep -v unsandboxed) || true; \
+	deb=$$(ls "$$tmp"/prometheus_*.deb 2>/dev/null || true); \
+	if [ -z "$$deb" ]; then echo "bin/promtool: apt-get download prometheus failed (apt-get update first?)" >&2; exit 1; fi; \
+	dpkg-deb -x "$$deb" "$$tmp/x"; \
+	mkdir -p bin; cp "$$tmp/x/usr/bin/promtool" $@; \
+	$@ --version | head -1
 
 vet:
 	$(GO) vet ./...
