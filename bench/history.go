@@ -35,12 +35,15 @@ type historyShape struct {
 	Timers     int
 	Updates    map[string]int
 	Signals    map[string]int
+	// Actions: billable actions by Temporal Cloud's rules (actions.go), from the history alone.
+	Actions actionCount
 }
 
 func shapeOf(h *historypb.History) historyShape {
 	s := historyShape{
 		Events: len(h.Events), Bytes: proto.Size(h),
 		ByType: map[string]int{}, Activities: map[string]int{}, Updates: map[string]int{}, Signals: map[string]int{},
+		Actions: billableActions(h),
 	}
 	for _, ev := range h.Events {
 		t := strings.TrimPrefix(ev.GetEventType().String(), "EVENT_TYPE_")
@@ -89,11 +92,11 @@ func sortedCounts(m map[string]int) string {
 }
 
 func (s historyShape) String() string {
-	return fmt.Sprintf("%d events, %d bytes; activities %d (%s); timers %d; updates %d (%s)",
-		s.Events, s.Bytes, s.activityCount(), sortedCounts(s.Activities), s.Timers, s.updateCount(), sortedCounts(s.Updates))
+	return fmt.Sprintf("%d events, %d bytes; activities %d (%s); timers %d; updates %d (%s); billable actions %d",
+		s.Events, s.Bytes, s.activityCount(), sortedCounts(s.Activities), s.Timers, s.updateCount(), sortedCounts(s.Updates), s.Actions.Total)
 }
 
 // detailed adds the count of every event type.
 func (s historyShape) detailed() string {
-	return s.String() + "; events by type: " + sortedCounts(s.ByType)
+	return s.String() + "; events by type: " + sortedCounts(s.ByType) + "; actions: " + s.Actions.String()
 }

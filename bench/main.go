@@ -7,11 +7,13 @@
 // of the same shape doing no work on a worker process of its own (this binary, -baseline-worker).
 // Timings are medians of -runs runs; every row says its target and PASS or FAIL.
 //
-//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory,bulk]
+//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory,bulk,actions]
 //	bench -engine cluster -items load   # items 2 and 6 on the running Temporal server on Postgres
+//	bench -items 8                      # billable actions per port from workflows/testdata, no server
 //
 // -items also takes the README's item numbers: 1 timeskip, 2 and 6 load, 3 history, 4 provision,
-// 5 memory, 7 bulk (one request of 20,000 numbers, on a dev server, database and worker of its own).
+// 5 memory, 7 bulk (one request of 20,000 numbers, on a dev server, database and worker of its own),
+// 8 actions (Temporal Cloud billable actions per port shape, from the recorded histories).
 package main
 
 import (
@@ -38,10 +40,12 @@ type options struct {
 	portAhead    time.Duration
 	verbose      bool
 	bulk         bulkOptions
+	// actionQueries: item 8 adds this many queries per port (queries are billable, not in history).
+	actionQueries int
 }
 
 // itemNumbers are the README's item numbers, accepted by -items.
-var itemNumbers = map[string]string{"1": "timeskip", "2": "load", "3": "history", "4": "provision", "5": "memory", "6": "load", "7": "bulk"}
+var itemNumbers = map[string]string{"1": "timeskip", "2": "load", "3": "history", "4": "provision", "5": "memory", "6": "load", "7": "bulk", "8": "actions"}
 
 func main() {
 	var (
@@ -58,7 +62,7 @@ func main() {
 	flag.IntVar(&o.runs, "runs", 3, "runs of each timing (the table shows the median)")
 	flag.IntVar(&o.n, "n", 500, "concurrent PortIn requests of the throughput load")
 	flag.IntVar(&o.open, "open", 5000, "open ports of the memory measurement")
-	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory,bulk", "what to measure (comma-separated names or item numbers 1-7)")
+	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory,bulk,actions", "what to measure (comma-separated names or item numbers 1-8)")
 	flag.DurationVar(&o.carrierDelay, "carrier-delay", time.Second, "the simulated carrier answers this long after the LOA reached it")
 	flag.DurationVar(&o.portAhead, "port-ahead", 5*time.Second, "the carrier's port date this far after its answer")
 	flag.IntVar(&o.bulk.numbers, "bulk-numbers", porting.MaxNumbersPerRequest, "item 7: numbers of the bulk request (20 groups)")
@@ -66,6 +70,7 @@ func main() {
 	flag.DurationVar(&o.bulk.timeout, "bulk-timeout", 20*time.Minute, "item 7: the whole run")
 	flag.DurationVar(&o.bulk.every, "bulk-status-every", 15*time.Second, "item 7: a status sweep this often while the orders run")
 	flag.IntVar(&o.bulk.endProbes, "bulk-status-end", 5, "item 7: status sweeps of the completed request")
+	flag.IntVar(&o.actionQueries, "actions-queries", 0, "item 8: status queries per port the driver makes (billable, not in history), added to each count")
 	flag.BoolVar(&o.verbose, "v", false, "print each run as it ends")
 	flag.StringVar(&engine.kind, "engine", engineDev, "where items 2 and 6 run: dev (a dev server per run) or cluster (the running scripts/cluster.sh cluster; -items load only)")
 	flag.StringVar(&engine.address, "cluster-address", "", "-engine cluster: the frontend; default $TEMPORAL_ADDRESS, else 127.0.0.1:7233")
