@@ -74,6 +74,11 @@ cat >bin/demo/details-loa.json <<EOF
  "pin": "1234", "signed_at": "$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)", "document_ref": "s3://loas/$ID-v1.pdf"}
 EOF
 bin/starter port-in --file bin/demo/details-port-in.json >/dev/null
+for _ in $(seq 1 30); do # its LOA groups exist once the portability check is done
+	bin/starter status --workflow "$WF_DETAILS" --json >bin/demo/details-status.json
+	grep -q '"state": "awaiting_loa"' bin/demo/details-status.json && break
+	sleep 1
+done
 bin/starter submit-loa --workflow "$WF_DETAILS" --group "Acme Telecom/did" --file bin/demo/details-loa.json >/dev/null
 bin/starter carrier-response --workflow "$WF_DETAILS" --group "Acme Telecom/did" --reject \
 	--reason-code PIN_MISMATCH --reason "the PIN on the LOA does not match the account" >/dev/null
@@ -83,4 +88,4 @@ for _ in $(seq 1 30); do # the group is rejected (the request stays awaiting_loa
 	sleep 1
 done
 bin/uishot -chromium "$CHROMIUM" -url "$UI/namespaces/$NS/workflows/$WF_DETAILS" -click "User Metadata" \
-	-wait "customer action" -height 1100 -out docs/ui-current-details.png
+	-wait "Current Details" -settle 5s -height 1100 -out docs/ui-current-details.png
