@@ -133,8 +133,10 @@ func TestReliabilityTwoWorkers(t *testing.T) {
 	done := f.run(ctx)
 	start := time.Now()
 
-	targets := []string{"provisioning", "random", "release-out", "provisioning", "random",
-		"release-out", "provisioning", "random", "release-out", "random"}
+	// Random kills between the targeted ones: a target can wait up to two minutes for its moment
+	// (a provisioning to interrupt), and the ports must not all end before the sixth kill.
+	targets := []string{"random", "provisioning", "random", "random", "release-out", "random",
+		"random", "provisioning", "random", "release-out", "random", "random"}
 	var duringProvisioning, duringRelease, kills int
 kills:
 	for i, target := range targets {
