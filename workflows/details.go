@@ -192,9 +192,9 @@ func (w *port) details() string {
 		title: fmt.Sprintf("%s %s", w.label(), w.req.RequestID),
 		state: w.state,
 		about: fmt.Sprintf("%s from %s to `%s`", countOf(len(w.req.Numbers), "number"), strings.Join(w.carriers(), ", "), w.req.InstanceARN),
-		next:  w.nextDeadline, nextKind: w.nextDeadlineKind,
-		last: lastEntry(w.history),
+		last:  lastEntry(w.history),
 	}
+	v.next, v.nextKind = w.earliestDeadline()
 	if w.order != nil {
 		v.title = fmt.Sprintf("%s %s", w.label(), w.orderLabel())
 	}
@@ -207,11 +207,6 @@ func (w *port) details() string {
 	}
 	if w.bulk != nil && w.bulk.started {
 		v.counts = w.orderCounts()
-		for _, o := range w.bulk.orders {
-			if d := o.report.NextDeadline; d != nil && !o.done && (v.next.IsZero() || d.Before(v.next)) {
-				v.next, v.nextKind = *d, o.report.NextDeadlineKind
-			}
-		}
 		for _, g := range w.orderGroups() {
 			v.groups = append(v.groups, detailGroup{
 				name: g.Group, numbers: g.Numbers, state: g.State, loaVersion: g.LOAVersion, rounds: g.Rounds, portDate: g.PortDate,
@@ -225,9 +220,6 @@ func (w *port) details() string {
 			portDate: g.portDate, next: g.nextDeadline, nextKind: g.nextDeadlineKind, reason: g.lastReason,
 		}
 		d.code, d.action = g.lastReasonCode()
-		if !d.next.IsZero() && !g.state.IsEnd() && (v.next.IsZero() || d.next.Before(v.next)) {
-			v.next, v.nextKind = d.next, d.nextKind
-		}
 		v.groups = append(v.groups, d)
 	}
 	return v.markdown()

@@ -12,14 +12,7 @@ import (
 
 // summary is the customer-facing one-line account of the port, kept in the workflow's memo.
 func (w *port) summary() string {
-	what := w.label()
-	carriers := []string{}
-	for _, n := range w.req.Numbers {
-		if !contains(carriers, n.Carrier) {
-			carriers = append(carriers, n.Carrier)
-		}
-	}
-	out := fmt.Sprintf("%s of %d number(s) from %s to %s: %s", what, len(w.req.Numbers), strings.Join(carriers, ", "), w.req.InstanceARN, w.state)
+	out := fmt.Sprintf("%s of %d number(s) from %s to %s: %s", w.label(), len(w.req.Numbers), strings.Join(w.carriers(), ", "), w.req.InstanceARN, w.state)
 	if !w.searchPortDate.IsZero() && w.clock.cal != nil {
 		out += "; port date " + w.clock.local(w.searchPortDate).Format("Mon 2 Jan 2006 15:04 MST")
 	}
@@ -76,19 +69,14 @@ func (w *port) status() porting.Status {
 		History:     w.history,
 		Ignored:     w.ignoredSignals,
 	}
-	next, nextKind := w.nextDeadline, w.nextDeadlineKind
 	if w.order != nil {
 		s.RequestWorkflowID = w.order.request
 	}
 	if w.bulk != nil && w.bulk.started {
 		s.Groups = w.orderGroups()
 		for _, o := range w.bulk.orders {
-			if len(o.numbers) == 0 {
-				continue
-			}
-			s.Orders++
-			if d := o.report.NextDeadline; d != nil && !o.done && (next.IsZero() || d.Before(next)) {
-				next, nextKind = *d, o.report.NextDeadlineKind
+			if len(o.numbers) > 0 {
+				s.Orders++
 			}
 		}
 	}
@@ -105,14 +93,30 @@ func (w *port) status() porting.Status {
 		if !g.nextDeadline.IsZero() && !g.state.IsEnd() {
 			d := g.nextDeadline
 			gs.NextDeadline, gs.NextDeadlineKind = &d, g.nextDeadlineKind
-			if next.IsZero() || d.Before(next) {
-				next, nextKind = d, g.nextDeadlineKind
-			}
 		}
 		s.Groups = append(s.Groups, gs)
 	}
-	if !next.IsZero() {
+	if next, nextKind := w.earliestDeadline(); !next.IsZero() {
 		s.NextDeadline, s.NextDeadlineKind = &next, nextKind
 	}
 	return s
+}
+
+// earliestDeadline is the port's next deadline: its own (international portability and cost), its
+// open orders' and its open groups', whichever comes first.
+func (w *port) earliestDeadline() (time.Time, string) {
+	next, kind := w.nextDeadline, w.nextDeadlineKind
+	if w.bulk != nil && w.bulk.started {
+		for _, o := range w.bulk.orders {
+			if d := o.report.NextDeadline; d != nil && !o.done && (next.IsZero() || d.Before(next)) {
+				next, kind = *d, o.report.NextDeadlineKind
+			}
+		}
+	}
+	for _, g := range w.groups {
+		if !g.nextDeadline.IsZero() && !g.state.IsEnd() && (next.IsZero() || g.nextDeadline.Before(next)) {
+			next, kind = g.nextDeadline, g.nextDeadlineKind
+		}
+	}
+	return next, kind
 }
