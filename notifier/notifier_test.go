@@ -160,6 +160,11 @@ func TestReceiverDownThenUpGetsEachOnce(t *testing.T) {
 	}
 	var total int
 	pgtestGet(t, e, &total, `SELECT sum(attempts) FROM notification_deliveries`)
+	// The notifier counts an attempt just after its outcome is committed: wait for the last ones.
+	require.Eventually(t, func() bool {
+		return counter(t, reg, metrics.NotificationDeliveries, map[string]string{"outcome": "delivered", "channel": "webhook", "recipient": "customer"}) == 30 &&
+			counter(t, reg, metrics.NotificationDeliverySeconds, map[string]string{"channel": "webhook"}) == 30
+	}, 5*time.Second, 10*time.Millisecond)
 	retried := counter(t, reg, metrics.NotificationDeliveries, map[string]string{"outcome": "retried"})
 	delivered := counter(t, reg, metrics.NotificationDeliveries, map[string]string{"outcome": "delivered", "channel": "webhook", "recipient": "customer"})
 	require.Equal(t, 30.0, delivered)
@@ -286,6 +291,10 @@ func TestRetryWindowRunsOutToFailed(t *testing.T) {
 	require.GreaterOrEqual(t, d.Attempts, 4)
 	require.Contains(t, d.LastError, "HTTP 500 Internal Server Error")
 	require.Len(t, rx.Requests(), d.Attempts)
+	// The notifier counts the attempt just after its outcome is committed: wait for it.
+	require.Eventually(t, func() bool {
+		return counter(t, reg, metrics.NotificationDeliveriesFailed, map[string]string{"channel": "webhook", "recipient": "customer"}) == 1
+	}, 5*time.Second, 10*time.Millisecond)
 	require.Equal(t, 1.0, counter(t, reg, metrics.NotificationDeliveriesFailed, map[string]string{"channel": "webhook", "recipient": "customer"}))
 	require.Equal(t, 0.0, counter(t, reg, metrics.NotificationDeliveriesFailed, map[string]string{"channel": "email"}), "present at 0")
 	require.Equal(t, float64(d.Attempts-1), counter(t, reg, metrics.NotificationDeliveries, map[string]string{"outcome": "retried"}))
