@@ -107,12 +107,20 @@ type RecordPortInInput struct {
 	// Groups names each number's group, parallel to Request.Numbers: the orders of a bulk request
 	// (porting.Orders). Empty: each number in its `<carrier>/<type>` group.
 	Groups []string `json:"groups,omitempty"`
+	// CheckPortability (ports from versionActionCost) asks the carrier gateway about the numbers once
+	// they are recorded, as CheckPortability does, in the same activity: one action less per port.
+	CheckPortability bool `json:"check_portability,omitempty"`
 }
 
-// RecordPortInResult describes the target instance.
+// RecordPortInResult describes the target instance, and with CheckPortability the numbers' answers.
 type RecordPortInResult struct {
 	Region           string `json:"region"`
 	PhoneNumberLimit int    `json:"phone_number_limit"`
+	// Portability holds each number's answer, in the request's order (CheckPortability only).
+	Portability []PortabilityResult `json:"portability,omitempty"`
+	// PortabilityProblem is why the check could not be made after the request was recorded (a
+	// permanent gateway refusal): the port is recorded, so the workflow finishes it.
+	PortabilityProblem string `json:"portability_problem,omitempty"`
 }
 
 // PortabilityInput asks the carrier gateway whether numbers can be ported.
@@ -181,6 +189,12 @@ type Notification struct {
 	Body      string `json:"body"`
 }
 
+// NotifyAllInput is a workflow's pending notifications (NotifyAll).
+type NotifyAllInput struct {
+	WorkflowID    string         `json:"workflow_id"`
+	Notifications []Notification `json:"notifications"`
+}
+
 // Notification recipients.
 const (
 	RecipientCustomer   = "customer"
@@ -199,6 +213,14 @@ type NumbersInput struct {
 	// Round counts the group's provisionings (0 and 1: the first): numbers released when the port
 	// date moved weeks later are provisioned again in a new round, with its own audit rows.
 	Round int `json:"round,omitempty"`
+	// Notifications (ProvisionNumbers, ports from versionActionCost) are the workflow's outbox when
+	// provisioning starts: queued first thing, so they go out with this activity, not one of their own.
+	Notifications []Notification `json:"notifications,omitempty"`
+	// SlowNotice (ProvisionNumbers) is queued when an attempt starts SlowAfterSeconds or more after
+	// the activity was scheduled: operations learn that provisioning keeps retrying (Postgres or the
+	// instance API down) from the activity itself, with no timer beside it in the workflow.
+	SlowNotice       *Notification `json:"slow_notice,omitempty"`
+	SlowAfterSeconds int           `json:"slow_after_seconds,omitempty"`
 }
 
 // ProvisionResult tells what provisioning did.
@@ -218,4 +240,7 @@ type FinishInput struct {
 	WorkflowID string        `json:"workflow_id"`
 	State      porting.State `json:"state"`
 	Note       string        `json:"note,omitempty"`
+	// Notifications (ports from versionActionCost) are queued in the transaction that records the
+	// end: the customer is told of the end exactly when it is recorded (a transactional outbox).
+	Notifications []Notification `json:"notifications,omitempty"`
 }

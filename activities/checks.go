@@ -87,4 +87,7 @@ func checkNumberList(field string, numbers []string) error {
 }
 
 // group is the store's view of a group-scoped input.
-func (in NumbersInput) group() store.PortGroup { return store.PortGroup(in) }
+func (in NumbersInput) group() store.PortGroup {
+	return store.PortGroup{WorkflowID: in.WorkflowID, Group: in.Group, InstanceARN: in.InstanceARN,
+		ContactFlow: in.ContactFlow, Numbers: in.Numbers, Reason: in.Reason, Round: in.Round}
+}

@@ -2,6 +2,10 @@ package activities
 
 import (
 	"context"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/store"
@@ -35,7 +39,23 @@ func (a *Activities) RecordPortIn(ctx context.Context, in RecordPortInInput) (Re
 	if err != nil {
 		return RecordPortInResult{}, classify(err)
 	}
-	return RecordPortInResult{Region: inst.Region, PhoneNumberLimit: inst.PhoneNumberLimit}, nil
+	out := RecordPortInResult{Region: inst.Region, PhoneNumberLimit: inst.PhoneNumberLimit}
+	if in.CheckPortability {
+		// The request is recorded and its numbers locked: from here a permanent refusal is the
+		// port's to finish (its numbers must be unlocked), not a refusal of the request, so it comes
+		// back as a result. Transient failures retry the whole activity; recording again is a no-op.
+		results, err := a.CheckPortability(ctx, PortabilityInput{WorkflowID: in.WorkflowID, Numbers: r.Numbers})
+		var app *temporal.ApplicationError
+		switch {
+		case errors.As(err, &app) && app.NonRetryable():
+			out.PortabilityProblem = app.Error()
+		case err != nil:
+			return RecordPortInResult{}, err
+		default:
+			out.Portability = results
+		}
+	}
+	return out, nil
 }
 
 // CheckPortability asks the carrier gateway whether each number can be ported (the simulated LNP
@@ -74,23 +94,66 @@ func (a *Activities) FinishPortRequest(ctx context.Context, in FinishInput) erro
 	if !in.State.IsEnd() {
 		return invalidInput("state", "must be an end state (completed, not_portable, cancelled, failed, expired), got %q", in.State)
 	}
-	return classify(store.FinishPortRequest(ctx, a.DB, in.WorkflowID, in.State, in.Note))
+	ns, err := outboxRows(in.WorkflowID, in.Notifications)
+	if err != nil {
+		return err
+	}
+	return classify(store.FinishPortRequest(ctx, a.DB, in.WorkflowID, in.State, in.Note, ns...))
 }
 
 // Notify puts a notification in the outbox, once per (workflow, key): a retried or replayed
 // notification is not sent twice.
 func (a *Activities) Notify(ctx context.Context, n Notification) error {
+	if err := checkNotification(n); err != nil {
+		return err
+	}
+	return classify(store.QueueNotification(ctx, a.DB, outboxRow(n)))
+}
+
+// NotifyAll puts a workflow's pending notifications in the outbox in one transaction, each once per
+// (workflow, key). Ports from versionActionCost run it as a local activity when they are about to
+// wait: every notification a step produced costs one marker, not one activity each.
+func (a *Activities) NotifyAll(ctx context.Context, in NotifyAllInput) error {
+	ns, err := outboxRows(in.WorkflowID, in.Notifications)
+	if err != nil {
+		return err
+	}
+	return classify(store.QueueNotifications(ctx, a.DB, ns))
+}
+
+func checkNotification(n Notification) error { return checkNotificationAt("", n) }
+
+// checkNotificationAt checks a notification; at prefixes the fields it names ("notifications[2].").
+func checkNotificationAt(at string, n Notification) error {
 	switch {
 	case n.WorkflowID == "":
-		return invalidInput("workflow_id", "is required")
+		return invalidInput(at+"workflow_id", "is required")
 	case n.Key == "":
-		return invalidInput("key", "is required: unique within the workflow and the same on every retry")
+		return invalidInput(at+"key", "is required: unique within the workflow and the same on every retry")
 	case n.Kind == "":
-		return invalidInput("kind", "is required")
+		return invalidInput(at+"kind", "is required")
 	case n.Recipient == "":
-		return invalidInput("recipient", "is required (%s, %s or %s)", RecipientCustomer, RecipientCarrier, RecipientOperations)
+		return invalidInput(at+"recipient", "is required (%s, %s or %s)", RecipientCustomer, RecipientCarrier, RecipientOperations)
 	}
-	return classify(store.QueueNotification(ctx, a.DB, store.Notification{
-		WorkflowID: n.WorkflowID, Key: n.Key, Kind: n.Kind, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body,
-	}))
+	return nil
+}
+
+func outboxRow(n Notification) store.Notification {
+	return store.Notification{WorkflowID: n.WorkflowID, Key: n.Key, Kind: n.Kind, Recipient: n.Recipient, Subject: n.Subject, Body: n.Body}
+}
+
+// outboxRows checks a workflow's notifications (each takes the workflow's ID when it has none) and
+// turns them into outbox rows; any bad one refuses them all, naming its place.
+func outboxRows(workflowID string, ns []Notification) ([]store.Notification, error) {
+	out := make([]store.Notification, 0, len(ns))
+	for i, n := range ns {
+		if n.WorkflowID == "" {
+			n.WorkflowID = workflowID
+		}
+		if err := checkNotificationAt(fmt.Sprintf("notifications[%d].", i), n); err != nil {
+			return nil, err
+		}
+		out = append(out, outboxRow(n))
+	}
+	return out, nil
 }

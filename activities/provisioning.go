@@ -30,6 +30,9 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 	if err := checkNumbersInput(in, true); err != nil {
 		return ProvisionResult{}, err
 	}
+	if err := a.queueProvisioningNotices(ctx, in); err != nil {
+		return ProvisionResult{}, err
+	}
 	flow := in.ContactFlow
 	if flow == "" {
 		// The flow named in the recorded request.
@@ -83,6 +86,24 @@ func (a *Activities) ProvisionNumbers(ctx context.Context, in NumbersInput) (Pro
 		return ProvisionResult{}, classify(err)
 	}
 	return ProvisionResult{Provisioned: provisioned, PhoneNumberLimit: limit}, nil
+}
+
+// queueProvisioningNotices queues what the workflow's outbox held when provisioning started, and the
+// slow-provisioning notice once an attempt starts SlowAfterSeconds after the activity was scheduled
+// (a retry: Postgres or the instance API were down). Both are keyed, so a retry queues nothing twice.
+func (a *Activities) queueProvisioningNotices(ctx context.Context, in NumbersInput) error {
+	ns := in.Notifications
+	if in.SlowNotice != nil && activity.IsActivity(ctx) {
+		info := activity.GetInfo(ctx)
+		if info.Attempt > 1 && time.Since(info.ScheduledTime) >= time.Duration(in.SlowAfterSeconds)*time.Second {
+			ns = append(append([]Notification(nil), ns...), *in.SlowNotice)
+		}
+	}
+	rows, err := outboxRows(in.WorkflowID, ns)
+	if err != nil {
+		return err
+	}
+	return classify(store.QueueNotifications(ctx, a.DB, rows))
 }
 
 // ActivateNumbers makes the group's provisioned numbers live (provisioned → active) through the

@@ -237,7 +237,8 @@ type actionShape struct {
 
 var actionShapes = []actionShape{
 	{"portin-happy.json", "happy-path port-in (2 numbers, 1 group)", 20},
-	{"portin-rejections-reschedule.json", "port-in, 1 LOA rejection round (then 1 port-date change)", 26},
+	{"portin-rejected-once.json", "port-in, 1 LOA rejection round (2 numbers, 1 group)", 26},
+	{"portin-rejections-reschedule.json", "port-in, 1 LOA rejection round, then 1 port-date change", 0},
 	{"intl-cost-approval.json", "international port-in with cost approval", 0},
 	{"portout-mismatch-then-release.json", "port-out, 1 ownership-mismatch round, then released", 0},
 }

@@ -42,7 +42,7 @@ func TestActionsFixtures(t *testing.T) {
 		byRule   map[string]int
 		unbilled map[string]int
 	}{
-		// portin-happy.json, by hand (event IDs):
+		// v4/portin-happy.json (before versionActionCost), by hand (event IDs):
 		//   started 1 (1)
 		//   activities scheduled 10 (9 RecordPortIn, 16 CheckPortability, 24 Notify, 36 SubmitLOA, 54 Notify,
 		//     62 ProvisionNumbers, 78 ActivateNumbers, 85 VerifyTestCall, 93 FinishPortRequest, 99 Notify);
@@ -54,8 +54,22 @@ func TestActionsFixtures(t *testing.T) {
 		//   updates accepted 2 (35 submit-loa, 50 carrier-response)
 		//   memo upserts 3 (23, 53, 92): not billed
 		//   1 + 10 + 4 + 4 + 11 + 2 = 32
-		{"portin-happy.json", 32,
+		{"v4/portin-happy.json", 32,
 			map[string]int{ruleStarted: 1, ruleActivity: 10, ruleMarkers: 4, ruleTimer: 4, ruleUpsert: 11, ruleUpdate: 2},
+			map[string]int{unbilledMemo: 3, unbilledVersion: 1, unbilledMarkers: 2}},
+		// portin-happy.json (versionActionCost), by hand (event IDs):
+		//   started 1 (1)
+		//   activities scheduled 6 (9 RecordPortIn with the portability check, 23 SubmitLOA, 36
+		//     ProvisionNumbers with the FOC notification, 50 ActivateNumbers, 56 VerifyTestCall, 62
+		//     FinishPortRequest with the end's notification); all attempt 1
+		//   markers 4 in 2 workflow tasks: WFT 4 (5 Version, 7 and 8 SideEffect: validation, calendar),
+		//     16 (17 LocalActivity NotifyAll: the LOA request) → 2
+		//   timers 3 (18 LOA reminder, 30 carrier silence, 45 port date)
+		//   search-attribute upserts 5 (6 15 29 43 68); 6 TemporalChangeVersion alone → 4
+		//   updates accepted 2 (22 submit-loa, 35 carrier-response)
+		//   1 + 6 + 2 + 3 + 4 + 2 = 18
+		{"portin-happy.json", 18,
+			map[string]int{ruleStarted: 1, ruleActivity: 6, ruleMarkers: 2, ruleTimer: 3, ruleUpsert: 4, ruleUpdate: 2},
 			map[string]int{unbilledMemo: 3, unbilledVersion: 1, unbilledMarkers: 2}},
 		// portout-mismatch-then-release.json, by hand:
 		//   started 1 (1)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,12 @@ func TestRecordHistories(t *testing.T) {
 
 	r.record("portin-happy", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-1"), portIn("replay-1", "+14155550100", "+14155550101"),
 		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
+	)
+	r.record("portin-rejected-once", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-1r"), portIn("replay-1r", "+14155550102", "+14155550103"),
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateAwaitingLOA, false, nil},
+		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Reason: "name mismatch"}, porting.StateAwaitingCarrier, false, nil},
+		step{porting.SignalSubmitLOA, loaFor(g), porting.StateLOARejected, false, nil},
 		step{porting.SignalCarrierResponse, porting.CarrierResponse{Group: g, Accepted: true, PortDate: soon(4 * time.Second)}, porting.StateAwaitingCarrier, false, nil},
 	)
 	r.record("portin-rejections-reschedule", porting.WorkflowPortIn, porting.PortInWorkflowID("replay-2"), portIn("replay-2", "+14155550110"),
@@ -280,11 +287,19 @@ func (r recorder) record(name, workflowType, id string, input any, steps ...step
 // and waits for its result.
 func (r recorder) updateTo(workflowID, name string, payload any) func() {
 	return func() {
-		h, err := r.c.UpdateWorkflow(r.ctx, client.UpdateWorkflowOptions{
-			WorkflowID: workflowID, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
-		})
+		// The request awaits its LOAs as soon as it has started its orders; an order that has not
+		// taken its first workflow task yet refuses the update (as the starter's callers retry it).
+		var err error
+		require.Eventually(r.t, func() bool {
+			var h client.WorkflowUpdateHandle
+			if h, err = r.c.UpdateWorkflow(r.ctx, client.UpdateWorkflowOptions{
+				WorkflowID: workflowID, UpdateName: name, Args: []any{payload}, WaitForStage: client.WorkflowUpdateStageCompleted,
+			}); err == nil {
+				err = h.Get(r.ctx, nil)
+			}
+			return err == nil || !strings.Contains(err.Error(), "its LOA groups exist once the portability check is done")
+		}, time.Minute, 100*time.Millisecond)
 		require.NoError(r.t, err, "%s: %s", workflowID, name)
-		require.NoError(r.t, h.Get(r.ctx, nil), "%s: %s", workflowID, name)
 	}
 }
 

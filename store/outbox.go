@@ -19,7 +19,22 @@ type Notification struct {
 
 // QueueNotification puts a notification in the outbox, once per (workflow, key), with its audit row.
 func QueueNotification(ctx context.Context, db *sqlx.DB, n Notification) error {
-	return InTx(ctx, db, func(tx *sqlx.Tx) error {
+	return QueueNotifications(ctx, db, []Notification{n})
+}
+
+// QueueNotifications puts notifications in the outbox in one transaction, each once per (workflow,
+// key), with their audit rows.
+func QueueNotifications(ctx context.Context, db *sqlx.DB, ns []Notification) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	return InTx(ctx, db, func(tx *sqlx.Tx) error { return queueNotificationsTx(ctx, tx, ns) })
+}
+
+// queueNotificationsTx queues notifications in the caller's transaction: they are written exactly
+// when what they report is (the transactional outbox).
+func queueNotificationsTx(ctx context.Context, tx *sqlx.Tx, ns []Notification) error {
+	for _, n := range ns {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO notifications (workflow_id, key, kind, recipient, subject, body)
 			VALUES ($1, $2, $3, $4, $5, $6)
@@ -27,9 +42,12 @@ func QueueNotification(ctx context.Context, db *sqlx.DB, n Notification) error {
 			n.WorkflowID, n.Key, n.Kind, n.Recipient, n.Subject, n.Body); err != nil {
 			return err
 		}
-		return Audit(ctx, tx, StepKey(n.WorkflowID, "notify", n.Key), n.WorkflowID, "notification_queued",
-			map[string]any{"key": n.Key, "kind": n.Kind, "recipient": n.Recipient, "subject": n.Subject})
-	})
+		if err := Audit(ctx, tx, StepKey(n.WorkflowID, "notify", n.Key), n.WorkflowID, "notification_queued",
+			map[string]any{"key": n.Key, "kind": n.Kind, "recipient": n.Recipient, "subject": n.Subject}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OutboxNotification is one row of the notifications outbox.

@@ -224,8 +224,13 @@ func checkNotPorting(ctx context.Context, q sqlx.QueryerContext, workflowID stri
 // FinishPortRequest records a port's end: the request's state and finish time, and every number of it
 // leaves the port (inactive), which unlocks it for other ports. The first finish wins; a rerun changes
 // nothing. Finishing a port that was never recorded only writes the audit row.
-func FinishPortRequest(ctx context.Context, db *sqlx.DB, workflowID string, state porting.State, note string) error {
+//
+// notifications, if any, are queued in the same transaction (the outbox of the port's end).
+func FinishPortRequest(ctx context.Context, db *sqlx.DB, workflowID string, state porting.State, note string, notifications ...Notification) error {
 	return InTx(ctx, db, func(tx *sqlx.Tx) error {
+		if err := queueNotificationsTx(ctx, tx, notifications); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `
 			UPDATE port_requests SET state = $2, finished_at = now(), updated_at = now()
 			WHERE workflow_id = $1 AND finished_at IS NULL`, workflowID, state); err != nil {

@@ -14,9 +14,21 @@ import (
 // the timers of a running port on replay.
 type businessClock struct {
 	cal *porting.BusinessCalendar
+	// rec is the calendar's holidays recorded with the port's validation (versionActionCost): a
+	// deadline inside its span is computed from it, with nothing recorded.
+	rec *porting.CalendarRecord
 }
 
+// calendarSpan is what a port records of its calendar: from a month before its start to 400 days
+// after (port dates are weeks ahead; a later deadline is recorded on its own).
+const calendarSpanBefore, calendarSpanAfter = 31 * 24 * time.Hour, 400 * 24 * time.Hour
+
 func (c businessClock) addBusinessDays(ctx workflow.Context, t time.Time, n int) time.Time {
+	if c.rec != nil {
+		if out, ok := c.rec.AddBusinessDays(t, n, c.cal.Location()); ok {
+			return out
+		}
+	}
 	var out time.Time
 	_ = workflow.SideEffect(ctx, func(workflow.Context) interface{} {
 		return c.cal.AddBusinessDays(t, n)
@@ -43,6 +55,13 @@ func awaitUntil(ctx workflow.Context, deadline time.Time, summary string, cond f
 	d := deadline.Sub(workflow.Now(ctx))
 	if d <= 0 {
 		return cond(), nil
+	}
+	if h, ok := ctx.Value(waitHookKey{}).(waitHook); ok {
+		h.beforeWait(ctx) // may run a local activity: the clock moves
+		defer h.afterWait()
+		if d = deadline.Sub(workflow.Now(ctx)); d <= 0 || cond() {
+			return cond(), nil
+		}
 	}
 	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      d,

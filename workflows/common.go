@@ -48,12 +48,19 @@ func awaitHandlers(ctx workflow.Context) {
 //
 // requestID, when given (ports from versionBulk), is published as RequestId.
 func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.State, instanceARN, requestID string, carriers, numbers []string) {
+	if missing := missingIdentity(ctx, kind, state, instanceARN, requestID, carriers, numbers); len(missing) > 0 {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, missing...)
+	}
+}
+
+// missingIdentity is upsertMissingIdentity's list; the state only when given.
+func missingIdentity(ctx workflow.Context, kind string, state porting.State, instanceARN, requestID string, carriers, numbers []string) []temporal.SearchAttributeUpdate {
 	have := workflow.GetTypedSearchAttributes(ctx)
 	var missing []temporal.SearchAttributeUpdate
 	if _, ok := have.GetKeyword(porting.SearchPortKind); !ok {
 		missing = append(missing, porting.SearchPortKind.ValueSet(kind))
 	}
-	if _, ok := have.GetKeyword(porting.SearchPortState); !ok {
+	if _, ok := have.GetKeyword(porting.SearchPortState); !ok && state != "" {
 		missing = append(missing, porting.SearchPortState.ValueSet(string(state)))
 	}
 	if _, ok := have.GetKeyword(porting.SearchInstanceArn); !ok {
@@ -68,9 +75,7 @@ func upsertMissingIdentity(ctx workflow.Context, kind string, state porting.Stat
 	if _, ok := have.GetKeyword(porting.SearchRequestId); !ok && requestID != "" {
 		missing = append(missing, porting.SearchRequestId.ValueSet(requestID))
 	}
-	if len(missing) > 0 {
-		_ = workflow.UpsertTypedSearchAttributes(ctx, missing...)
-	}
+	return missing
 }
 
 // memoMilestone reports whether a state change is worth rewriting the memo's summary for (each

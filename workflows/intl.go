@@ -127,6 +127,7 @@ func (p *intlPortIn) validate(ctx workflow.Context, w *port) error {
 	if err := w.useCalendar(p.req.Country, tz); err != nil {
 		return err
 	}
+	w.recordCalendar(ctx)
 	return w.record(ctx)
 }
 

@@ -22,6 +22,9 @@ type PortOrderInput struct {
 	Port     porting.PortInRequest `json:"port"`
 	Country  string                `json:"country"`
 	TimeZone string                `json:"time_zone"`
+	// Calendar is the request's recorded holidays (versionActionCost): the order's deadlines are
+	// counted from it, as the request's are.
+	Calendar *porting.CalendarRecord `json:"calendar,omitempty"`
 	// International requests: their account details for the LOAs, deadlines and preferred window.
 	LOADefaults     porting.LOA            `json:"loa_defaults,omitempty"`
 	Intl            *porting.IntlDeadlines `json:"intl,omitempty"`
@@ -77,7 +80,11 @@ type orderProcess struct{ in PortOrderInput }
 func (orderProcess) setup(workflow.Context, *port) error { return nil }
 
 func (p orderProcess) validate(_ workflow.Context, w *port) error {
-	return w.useCalendar(p.in.Country, p.in.TimeZone)
+	if err := w.useCalendar(p.in.Country, p.in.TimeZone); err != nil {
+		return err
+	}
+	w.clock.rec = p.in.Calendar
+	return nil
 }
 
 func (orderProcess) settlePortability(_ workflow.Context, w *port) ([]porting.PortNumber, porting.State, string) {

@@ -81,6 +81,14 @@ type port struct {
 	// its link to the request (order.go).
 	bulk  *bulkRequest
 	order *orderLink
+
+	// What waits to be published and told (versionActionCost, outbox.go).
+	outbox        []activities.Notification
+	shown         shownAttributes
+	identityShown bool
+	waiting       int // coroutines in a wait (beforeWait … afterWait)
+	// portability is the recording activity's portability answers (versionActionCost, US/Canada).
+	portability *activities.RecordPortInResult
 }
 
 func (w *port) clearRequestDeadline() { w.nextDeadline, w.nextDeadlineKind = time.Time{}, "" }
@@ -107,6 +115,8 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 		}).Select(c)
 	})
 	keepCurrentDetails(work, w.detailsKey, w.details)
+	work = w.withWaitHook(work)
+	w.flushWhileWaiting(work)
 	if err := w.setup(work); err != nil {
 		return porting.PortResult{}, err
 	}
@@ -206,6 +216,9 @@ func (w *port) runGroups(ctx workflow.Context) (porting.PortResult, error) {
 			return porting.PortResult{}, err
 		}
 		w.note(ctx, w.state, fmt.Sprintf("history of %d events: continuing as a new run", workflow.GetInfo(ctx).GetCurrentHistoryLength()))
+		if w.deferring() {
+			w.flush(ctx) // nothing pending is carried over
+		}
 		typ, input := w.continueWith(raw)
 		return porting.PortResult{}, workflow.NewContinueAsNewError(ctx, typ, input)
 	}
@@ -223,6 +236,21 @@ func (w *port) useCalendar(country, tz string) error {
 	return nil
 }
 
+// recordCalendar records the calendar's holidays around now in the history, once (ports from
+// versionActionCost): the port's deadlines are computed from the record (businessClock).
+func (w *port) recordCalendar(ctx workflow.Context) {
+	if !w.deferring() {
+		return
+	}
+	now := workflow.Now(ctx)
+	var rec porting.CalendarRecord
+	if err := workflow.SideEffect(ctx, func(workflow.Context) interface{} {
+		return w.clock.cal.Record(now.Add(-calendarSpanBefore), now.Add(calendarSpanAfter))
+	}).Get(&rec); err == nil {
+		w.clock.rec = &rec
+	}
+}
+
 // record checks the request against the database (instance, flow, inventory, other ports), records
 // it and locks its numbers.
 func (w *port) record(ctx workflow.Context) error {
@@ -230,8 +258,16 @@ func (w *port) record(ctx workflow.Context) error {
 	if w.isBulk() {
 		in.Groups = w.planOrders() // each number recorded in its order's group
 	}
+	summary := "record request and lock numbers"
+	if w.deferring() && w.kind == porting.KindPortIn {
+		in.CheckPortability = true // settlePortability takes the answers (usPortIn)
+		summary += ", check portability"
+	}
 	var res activities.RecordPortInResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "record request and lock numbers"), acts.RecordPortIn, in).Get(ctx, &res)
+	err := workflow.ExecuteActivity(withDBActivity(ctx, summary), acts.RecordPortIn, in).Get(ctx, &res)
+	if err == nil && in.CheckPortability {
+		w.portability = &res
+	}
 	return plainError(err)
 }
 
@@ -288,16 +324,27 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		// An order leaves the request's rows and its end to the request, which it tells.
 		w.reportToRequest(ctx, true)
 		awaitHandlers(ctx)
+		if w.deferring() {
+			w.flush(ctx)
+		}
 		return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
 	}
 	// A request the database refused was never recorded: there is nothing to finish or tell.
 	if w.validation.Accepted {
-		if err := closeRecordedPort(ctx, w.workflowID, end, fmt.Sprintf("Port request %s: %s", w.req.RequestID, end), reason); err != nil {
+		subject := fmt.Sprintf("Port request %s: %s", w.req.RequestID, end)
+		if w.deferring() {
+			if err := w.closeWithOutbox(ctx, end, subject, reason); err != nil {
+				return porting.PortResult{}, err
+			}
+		} else if err := closeRecordedPort(ctx, w.workflowID, end, subject, reason); err != nil {
 			return porting.PortResult{}, err
 		}
 		endSummary(ctx, w.v, w.workflowID, end, reason)
 	}
 	awaitHandlers(ctx)
+	if w.deferring() {
+		w.flush(ctx) // the end state, and what handlers told after it
+	}
 	return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
 }
 
@@ -374,6 +421,9 @@ func (w *port) publishState(ctx workflow.Context, s porting.State) {
 	}
 	metrics.StateTransition(ctx, kind, w.state, s)
 	w.state = s
+	if w.deferring() {
+		return // published when the port next waits (flushAttributes)
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortState.ValueSet(string(s)))
 	if memoMilestone(s) {
 		_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
@@ -397,19 +447,28 @@ func (w *port) note(ctx workflow.Context, s porting.State, note string) {
 // upsertIdentity publishes the attributes an operator searches by; the starter sets them at start
 // too, but a port started by another client must be findable as well.
 func (w *port) upsertIdentity(ctx workflow.Context) {
-	numbers := make([]string, 0, len(w.req.Numbers))
-	carriers := []string{}
+	if w.deferring() {
+		return // published with the first wait (flushAttributes)
+	}
+	numbers, carriers := w.identity()
+	requestID := ""
+	if w.v >= versionBulk {
+		requestID = w.req.RequestID
+	}
+	upsertMissingIdentity(ctx, w.kind, w.state, w.req.InstanceARN, requestID, carriers, numbers)
+}
+
+// identity is the request's numbers and their carriers, in order.
+func (w *port) identity() (numbers, carriers []string) {
+	numbers = make([]string, 0, len(w.req.Numbers))
+	carriers = []string{}
 	for _, n := range w.req.Numbers {
 		numbers = append(numbers, n.E164)
 		if !contains(carriers, n.Carrier) {
 			carriers = append(carriers, n.Carrier)
 		}
 	}
-	requestID := ""
-	if w.v >= versionBulk {
-		requestID = w.req.RequestID
-	}
-	upsertMissingIdentity(ctx, w.kind, w.state, w.req.InstanceARN, requestID, carriers, numbers)
+	return numbers, carriers
 }
 
 // upsertPortDate publishes the earliest port date of the open groups.
@@ -424,12 +483,21 @@ func (w *port) upsertPortDate(ctx workflow.Context) {
 		return
 	}
 	w.searchPortDate = next
+	if w.deferring() {
+		return // published when the port next waits (flushAttributes)
+	}
 	_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortDate.ValueSet(next))
 	_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
 }
 
-// notify puts a message in the outbox; its key makes a retry or replay send it once.
+// notify puts a message in the outbox; its key makes a retry or replay send it once. Ports from
+// versionActionCost keep it in the workflow's outbox until they next wait (outbox.go).
 func (w *port) notify(ctx workflow.Context, n activities.Notification) {
+	if w.deferring() {
+		n.WorkflowID = w.workflowID
+		w.outbox = append(w.outbox, n)
+		return
+	}
 	sendNotification(ctx, w.workflowID, n)
 }
 

@@ -126,9 +126,17 @@ func (w *port) runOrders(ctx workflow.Context, portable []porting.PortNumber) (p
 	}
 	b.started = true
 	workflow.Go(ctx, func(ctx workflow.Context) { w.forwardCancels(ctx) })
+	if w.deferring() {
+		// The request waits for its orders from here: what their reports change is published as
+		// it comes (flushWhileWaiting).
+		w.beforeWait(ctx)
+	}
 	for range open {
 		sel.Select(ctx)
 		w.refreshBulkState(ctx)
+	}
+	if w.deferring() {
+		w.afterWait()
 	}
 	end, note := w.bulkOutcome()
 	return w.finish(ctx, end, note)
@@ -163,7 +171,7 @@ func (w *port) orderInput(o *orderState) PortOrderInput {
 	req.Resume = nil
 	in := PortOrderInput{
 		Kind: w.kind, Request: w.workflowID, Order: o.name, Port: req,
-		Country: w.clock.cal.Country(), TimeZone: w.tz, LOADefaults: w.loaDefaults,
+		Country: w.clock.cal.Country(), TimeZone: w.tz, LOADefaults: w.loaDefaults, Calendar: w.clock.rec,
 	}
 	if ip, ok := w.proc.(*intlPortIn); ok {
 		d := ip.d
@@ -271,6 +279,9 @@ func (w *port) refreshBulkState(ctx workflow.Context) {
 	}
 	if !next.IsZero() && !next.Equal(w.searchPortDate) {
 		w.searchPortDate = next
+		if w.deferring() {
+			return // published by flushWhileWaiting: the request waits for its orders
+		}
 		_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortDate.ValueSet(next))
 		_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})
 	}

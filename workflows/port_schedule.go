@@ -157,6 +157,9 @@ func (w *port) provision(ctx workflow.Context, g *group) error {
 // the carrier ports the numbers to us then whatever we do, and telling it anything needs Postgres.
 // When it has not finished after retry, operations are told that it is still trying.
 func (w *port) runProvisioning(ctx workflow.Context, g *group, retry time.Duration) (activities.ProvisionResult, error) {
+	if w.deferring() {
+		return w.runProvisioningWithOutbox(ctx, g, retry)
+	}
 	f := workflow.ExecuteActivity(withProvisioning(ctx, "provision "+g.name), acts.ProvisionNumbers, w.numbersInput(g, ""))
 	timerCtx, stopTimer := workflow.WithCancel(ctx)
 	defer stopTimer()
@@ -181,6 +184,27 @@ func (w *port) runProvisioning(ctx workflow.Context, g *group, retry time.Durati
 			})
 		}
 		sel.Select(ctx)
+	}
+	return res, err
+}
+
+// runProvisioningWithOutbox is runProvisioning for ports from versionActionCost: the activity
+// queues the workflow's outbox as it starts, and tells operations itself when it still retries after
+// retry, so no timer runs beside it.
+func (w *port) runProvisioningWithOutbox(ctx workflow.Context, g *group, retry time.Duration) (activities.ProvisionResult, error) {
+	in := w.numbersInput(g, "")
+	in.Notifications = w.takeOutbox()
+	in.SlowAfterSeconds = int(retry / time.Second)
+	in.SlowNotice = &activities.Notification{
+		WorkflowID: w.workflowID,
+		Key:        fmt.Sprintf("provisioning-slow/%s/%d", g.name, g.provisionRounds), Kind: "provisioning_slow", Recipient: activities.RecipientOperations,
+		Subject: fmt.Sprintf("Port-in %s: provisioning of %s still retrying", w.req.RequestID, g.name),
+		Body:    fmt.Sprintf("Adding %d number(s) to %s has not finished after %s; the port date is %s.", len(g.numbers), w.req.InstanceARN, retry, w.localTime(*g.portDate)),
+	}
+	var res activities.ProvisionResult
+	err := workflow.ExecuteActivity(withProvisioning(ctx, "provision "+g.name), acts.ProvisionNumbers, in).Get(ctx, &res)
+	if err != nil {
+		w.returnOutbox(in.Notifications)
 	}
 	return res, err
 }

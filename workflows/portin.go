@@ -91,6 +91,7 @@ func (usPortIn) validate(ctx workflow.Context, w *port) error {
 	if err := w.useCalendar(out.Country, out.TimeZone); err != nil {
 		return err
 	}
+	w.recordCalendar(ctx)
 	return w.record(ctx)
 }
 
@@ -110,9 +111,14 @@ type validated struct {
 func (usPortIn) settlePortability(ctx workflow.Context, w *port) ([]porting.PortNumber, porting.State, string) {
 	w.setState(ctx, porting.StateCheckingPortability, "checking portability with the current carriers")
 	var results []activities.PortabilityResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "check portability"), acts.CheckPortability,
-		activities.PortabilityInput{WorkflowID: w.workflowID, Numbers: w.req.Numbers}).Get(ctx, &results)
-	if err != nil {
+	if rec := w.portability; rec != nil {
+		// Asked by the recording activity (versionActionCost).
+		if rec.PortabilityProblem != "" {
+			return nil, porting.StateFailed, "portability check failed: " + rec.PortabilityProblem
+		}
+		results = rec.Portability
+	} else if err := workflow.ExecuteActivity(withDBActivity(ctx, "check portability"), acts.CheckPortability,
+		activities.PortabilityInput{WorkflowID: w.workflowID, Numbers: w.req.Numbers}).Get(ctx, &results); err != nil {
 		return nil, porting.StateFailed, "portability check failed: " + plainError(err).Error()
 	}
 	portable := w.applyPortability(ctx, results)

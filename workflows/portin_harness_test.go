@@ -101,17 +101,16 @@ func newHarnessWithMetrics(t *testing.T, start time.Time, mh client.MetricsHandl
 	env.OnActivity(acts.RecordPortIn, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.RecordPortInInput) (activities.RecordPortInResult, error) {
 			h.record("RecordPortIn", in)
-			return activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}, h.recordErr
+			out := activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}
+			if h.recordErr == nil && in.CheckPortability {
+				// The activity asks the gateway once the request is recorded (versionActionCost).
+				out.Portability = h.checkPortability(activities.PortabilityInput{WorkflowID: in.WorkflowID, Numbers: in.Request.Numbers})
+			}
+			return out, h.recordErr
 		})
 	env.OnActivity(acts.CheckPortability, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.PortabilityInput) ([]activities.PortabilityResult, error) {
-			h.record("CheckPortability", in)
-			out := make([]activities.PortabilityResult, len(in.Numbers))
-			for i, n := range in.Numbers {
-				reason, refused := h.notPortable[n.E164]
-				out[i] = activities.PortabilityResult{E164: n.E164, Portable: !refused, Reason: reason}
-			}
-			return out, nil
+			return h.checkPortability(in), nil
 		})
 	env.OnActivity(acts.SubmitLOA, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.SubmitLOAInput) (activities.LOASubmitted, error) {
@@ -140,18 +139,18 @@ func newHarnessWithMetrics(t *testing.T, start time.Time, mh client.MetricsHandl
 		})
 	env.OnActivity(acts.Notify, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.Notification) error {
-			h.record("Notify", in)
-			h.mu.Lock()
-			defer h.mu.Unlock()
-			if !h.notified[in.Key] {
-				h.notified[in.Key] = true
-				h.outbox = append(h.outbox, call{name: "Notify", at: h.env.Now(), input: in})
-			}
+			h.queue(in)
+			return nil
+		})
+	env.OnActivity(acts.NotifyAll, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in activities.NotifyAllInput) error {
+			h.queue(in.Notifications...)
 			return nil
 		})
 	env.OnActivity(acts.ProvisionNumbers, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.NumbersInput) (activities.ProvisionResult, error) {
 			h.record("ProvisionNumbers", in)
+			h.queue(in.Notifications...) // queued first thing, as the activity does
 			if h.provisionErr != nil {
 				if err := h.provisionErr(len(h.callsOf("ProvisionNumbers"))); err != nil {
 					return activities.ProvisionResult{}, err
@@ -207,9 +206,34 @@ func newHarnessWithMetrics(t *testing.T, start time.Time, mh client.MetricsHandl
 	env.OnActivity(acts.FinishPortRequest, mock.Anything, mock.Anything).Return(
 		func(_ context.Context, in activities.FinishInput) error {
 			h.record("FinishPortRequest", in)
+			h.queue(in.Notifications...) // in the transaction that records the end
 			return nil
 		})
 	return h
+}
+
+// checkPortability answers as the carrier gateway does for the harness's numbers.
+func (h *harness) checkPortability(in activities.PortabilityInput) []activities.PortabilityResult {
+	h.record("CheckPortability", in)
+	out := make([]activities.PortabilityResult, len(in.Numbers))
+	for i, n := range in.Numbers {
+		reason, refused := h.notPortable[n.E164]
+		out[i] = activities.PortabilityResult{E164: n.E164, Portable: !refused, Reason: reason}
+	}
+	return out
+}
+
+// queue adds notifications to the outbox as Postgres keeps it: one row per key.
+func (h *harness) queue(ns ...activities.Notification) {
+	for _, n := range ns {
+		h.record("Notify", n)
+		h.mu.Lock()
+		if !h.notified[n.Key] {
+			h.notified[n.Key] = true
+			h.outbox = append(h.outbox, call{name: "Notify", at: h.env.Now(), input: n})
+		}
+		h.mu.Unlock()
+	}
 }
 
 // runOldPaths makes the workflows take the paths of ports started before a version, to show which

@@ -52,6 +52,8 @@ type portCarryOver struct {
 	SearchPortDate time.Time              `json:"search_port_date"`
 	IgnoredSignals int                    `json:"ignored_signals"`
 	Runs           int                    `json:"runs"`
+	// Calendar is the recorded holidays (versionActionCost).
+	Calendar *porting.CalendarRecord `json:"calendar,omitempty"`
 	// OrderSeq: an order's reports go on numbering where the run before stopped (the request keeps
 	// only a report newer than the last it has).
 	OrderSeq int `json:"order_seq,omitempty"`
@@ -134,7 +136,7 @@ func (w *port) carryOver(runs int) portCarryOver {
 	out := portCarryOver{
 		Version: w.v, Request: w.req, Country: w.clock.cal.Country(), TimeZone: w.tz, State: w.state,
 		History: w.history, LOADefaults: w.loaDefaults, SearchPortDate: w.searchPortDate,
-		IgnoredSignals: w.ignoredSignals, Runs: runs,
+		IgnoredSignals: w.ignoredSignals, Runs: runs, Calendar: w.clock.rec,
 	}
 	out.Request.Resume = nil
 	if w.order != nil {
@@ -175,6 +177,8 @@ func (w *port) restore(c *portCarryOver) error {
 	if err := w.useCalendar(c.Country, c.TimeZone); err != nil {
 		return err
 	}
+	w.clock.rec = c.Calendar
+	w.shown.portDate = c.SearchPortDate // the new run starts with the last run's search attributes
 	w.validated = true
 	w.validation = porting.ValidationOutcome{Accepted: true, State: porting.StateValidating}
 	for _, n := range c.Numbers {

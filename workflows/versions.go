@@ -26,8 +26,16 @@ const (
 	// winning-carrier request at once, a wrong passcode a rejection of its own (PASSCODE_INVALID),
 	// the third one freezing the port-out until operations unfreeze it.
 	versionPortOutProtection workflow.Version = 4
+	// versionActionCost: cost per port (issue 17). A port-in publishes its search attributes (state,
+	// port date, identity) when it is about to wait, in one upsert, not at every transient state; its
+	// notifications wait in the workflow's outbox until then and go in one local activity, or with
+	// the activity that comes first (provisioning, and the end's FinishPortRequest, in its
+	// transaction); the calendar's holidays are recorded once with the validation, so business-day
+	// deadlines need no side effect each; the portability check runs in the recording activity; a
+	// provisioning that keeps retrying is reported by the activity itself, not by a timer beside it.
+	versionActionCost workflow.Version = 5
 	// releasedVersion is the newest version production builds run (latestVersion, version_latest.go).
-	releasedVersion = versionPortOutProtection
+	releasedVersion = versionActionCost
 	// versionUpgradeDrill, one above, exists only in the upgrade drill's build B (go build -tags
 	// upgradedrill, version_upgradedrill.go): a port that starts on it sends operations a summary
 	// when it ends, one activity more than build A runs (README "Changing a workflow safely").
