@@ -26,8 +26,12 @@ import (
 // benchActivities answer every activity at once, successfully.
 type benchActivities struct{}
 
-func (benchActivities) RecordPortIn(context.Context, activities.RecordPortInInput) (activities.RecordPortInResult, error) {
-	return activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}, nil
+func (a benchActivities) RecordPortIn(ctx context.Context, in activities.RecordPortInInput) (activities.RecordPortInResult, error) {
+	out := activities.RecordPortInResult{Region: "us-east-1", PhoneNumberLimit: 10}
+	if in.CheckPortability {
+		out.Portability, _ = a.CheckPortability(ctx, activities.PortabilityInput{WorkflowID: in.WorkflowID, Numbers: in.Request.Numbers})
+	}
+	return out, nil
 }
 
 func (benchActivities) CheckPortability(_ context.Context, in activities.PortabilityInput) ([]activities.PortabilityResult, error) {
@@ -47,6 +51,8 @@ func (benchActivities) SubmitCarrierCancel(context.Context, activities.CarrierCa
 }
 
 func (benchActivities) Notify(context.Context, activities.Notification) error { return nil }
+
+func (benchActivities) NotifyAll(context.Context, activities.NotifyAllInput) error { return nil }
 
 func (benchActivities) ProvisionNumbers(_ context.Context, in activities.NumbersInput) (activities.ProvisionResult, error) {
 	return activities.ProvisionResult{Provisioned: len(in.Numbers), PhoneNumberLimit: 10 + len(in.Numbers)}, nil
