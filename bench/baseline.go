@@ -31,6 +31,9 @@ import (
 // What it leaves out is the port's own work: no Postgres, no search-attribute or memo upserts, no
 // side-effect markers (business-day computations), no state history.
 
+// The baseline's shape: the happy-path PortIn of the first wave (before versionActionCost).
+const baselineActivities, baselineTimers, baselineUpdates = 10, 3, 3
+
 const (
 	baselineWorkflow  = "BenchBaseline"
 	baselineActivity  = "BenchNoop"

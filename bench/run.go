@@ -362,9 +362,14 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 		rep.note("Items 2/6, %s: CPU per port (median): Temporal server %.0f ms, worker process(es) %.0f ms, bench (driver + carrier simulator) %.0f ms; history: %s",
 			v.key, median(srv), median(wrk), median(bench), shapes[v.key])
 	}
-	if a, b := shapes["portin1"], shapes["baseline"]; a.activityCount() != b.activityCount() || a.Timers != b.Timers || a.updateCount() != b.updateCount() {
-		rep.note("WARNING: the baseline's shape (%d activities, %d timers, %d updates) differs from PortIn's (%d, %d, %d)",
-			b.activityCount(), b.Timers, b.updateCount(), a.activityCount(), a.Timers, a.updateCount())
+	// The baseline keeps the first wave's PortIn shape (issue 17: the ratio shows what the design
+	// saves); PortIn itself now runs fewer activities (versionActionCost).
+	if a, b := shapes["portin1"], shapes["baseline"]; b.activityCount() != baselineActivities || b.Timers != baselineTimers || b.updateCount() != baselineUpdates {
+		rep.note("WARNING: the baseline's shape (%d activities, %d timers, %d updates) is not the first wave's PortIn (%d, %d, %d)",
+			b.activityCount(), b.Timers, b.updateCount(), baselineActivities, baselineTimers, baselineUpdates)
+	} else {
+		rep.note("Items 2/6: the baseline runs the first wave's PortIn shape (%d activities, %d timers, %d updates); PortIn runs %d, %d, %d",
+			baselineActivities, baselineTimers, baselineUpdates, a.activityCount(), a.Timers, a.updateCount())
 	}
 	return nil
 }

@@ -123,7 +123,8 @@ func TestTracingFollowsAPortAcrossProcesses(t *testing.T) {
 		assert.Equal(t, start.SpanID, run.ParentSpanID, "RunWorkflow continues the starter's StartWorkflow")
 	}
 
-	for _, typ := range []string{"RecordPortIn", "CheckPortability", "SubmitLOA", "FinishPortRequest"} {
+	// (The portability check runs inside RecordPortIn: versionActionCost.)
+	for _, typ := range []string{"RecordPortIn", "SubmitLOA", "FinishPortRequest"} {
 		act := tr.one(t, "RunActivity:"+typ)
 		assert.Equal(t, "porting-worker", act.Service)
 		sched := tr.byID[act.ParentSpanID]
