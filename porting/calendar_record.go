@@ -2,6 +2,8 @@ package porting
 
 import (
 	"slices"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,11 +21,33 @@ type CalendarRecord struct {
 
 const recordDate = "2006-01-02"
 
-// Record is the calendar's holidays from the local date of from to that of to.
+// Record is the calendar's holidays from the local date of from to that of to. Every port started on
+// a day records the same span, so the answer is kept (the holiday library takes ~0.5 ms for a span).
 func (c *BusinessCalendar) Record(from, to time.Time) CalendarRecord {
-	weekend := countries[c.country].weekend
 	first := localNoon(from.In(c.loc))
 	last := localNoon(to.In(c.loc))
+	key := c.country + "|" + c.loc.String() + "|" + first.Format(recordDate) + "|" + last.Format(recordDate)
+	if r, ok := recorded.Load(key); ok {
+		return r.(CalendarRecord)
+	}
+	r := c.record(first, last)
+	if recordedSize.Add(1) > maxRecorded { // a worker running for years: start afresh now and then
+		recorded.Clear()
+		recordedSize.Store(0)
+	}
+	recorded.Store(key, r)
+	return r
+}
+
+var (
+	recorded     sync.Map // CalendarRecord by country, zone and span
+	recordedSize atomic.Int64
+)
+
+const maxRecorded = 4096
+
+func (c *BusinessCalendar) record(first, last time.Time) CalendarRecord {
+	weekend := countries[c.country].weekend
 	r := CalendarRecord{From: first.Format(recordDate), To: last.Format(recordDate), Weekend: weekend}
 	for d := first; !d.After(last); d = d.AddDate(0, 0, 1) {
 		if d.Weekday() != weekend[0] && d.Weekday() != weekend[1] && !c.cal.IsWorkday(d) {

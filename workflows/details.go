@@ -27,15 +27,30 @@ const detailsGroupsShown = 10
 // key() changes: a cheap fingerprint of what the account shows, since await conditions are checked
 // many times per workflow task and rendering Markdown each time would cost the worker its CPU.
 func keepCurrentDetails(ctx workflow.Context, key func() uint64, render func() string) {
+	keepCurrentDetailsAnd(ctx, key, render, nil, nil)
+}
+
+// keepCurrentDetailsAnd is keepCurrentDetails whose coroutine also runs do whenever due() holds (a
+// port's flush while it waits, outbox.go): every coroutine is resumed at every step of the
+// workflow, so two watchers cost more than one.
+func keepCurrentDetailsAnd(ctx workflow.Context, key func() uint64, render func() string, due func() bool, do func(workflow.Context)) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		shown, first := uint64(0), true
 		for {
 			var next uint64
-			if err := workflow.Await(ctx, func() bool { next = key(); return first || next != shown }); err != nil {
+			if err := workflow.Await(ctx, func() bool {
+				next = key()
+				return first || next != shown || (due != nil && due())
+			}); err != nil {
 				return
 			}
-			workflow.SetCurrentDetails(ctx, render())
-			shown, first = next, false
+			if first || next != shown {
+				workflow.SetCurrentDetails(ctx, render())
+				shown, first = next, false
+			}
+			if due != nil && due() {
+				do(ctx)
+			}
 		}
 	})
 }

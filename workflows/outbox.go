@@ -22,7 +22,7 @@ import (
 // they go in one local activity (its marker is billed with the other markers of the workflow task),
 // or with the activity that comes first and takes them (provisioning, and at the end
 // FinishPortRequest, which queues them in the transaction that records the end). A notification is
-// never lost: what a handler queues while the port waits is flushed at once (flushWhileWaiting), and
+// never lost: what a handler queues while the port waits is flushed at once (dueWhileWaiting), and
 // what an activity that takes the outbox fails to queue goes back to it.
 
 // deferring reports whether the port publishes and notifies when it is about to wait.
@@ -62,21 +62,10 @@ func (w *port) waitFor(ctx workflow.Context, cond func() bool) error {
 	return workflow.Await(ctx, cond)
 }
 
-// flushWhileWaiting publishes what an update or signal handler changed while the port waits, so
-// that nothing it queued waits for the port's next step: a coroutine of its own.
-func (w *port) flushWhileWaiting(ctx workflow.Context) {
-	if !w.deferring() {
-		return
-	}
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			if err := workflow.Await(ctx, func() bool { return w.waiting > 0 && w.pendingPublication() }); err != nil {
-				return
-			}
-			w.flush(ctx)
-		}
-	})
-}
+// dueWhileWaiting reports whether an update or signal handler changed something while the port
+// waits: it is published at once (by the current-details watcher, runPort), so that nothing a
+// handler queued waits for the port's next step.
+func (w *port) dueWhileWaiting() bool { return w.waiting > 0 && w.pendingPublication() }
 
 // pendingPublication reports whether anything waits to be published or queued.
 func (w *port) pendingPublication() bool {

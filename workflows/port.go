@@ -87,6 +87,7 @@ type port struct {
 	shown         shownAttributes
 	identityShown bool
 	waiting       int // coroutines in a wait (beforeWait … afterWait)
+	signals *signalHub // every signal channel, drained in one coroutine (versionActionCost)
 	// portability is the recording activity's portability answers (versionActionCost, US/Canada).
 	portability *activities.RecordPortInResult
 }
@@ -114,9 +115,14 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 			}
 		}).Select(c)
 	})
-	keepCurrentDetails(work, w.detailsKey, w.details)
 	work = w.withWaitHook(work)
-	w.flushWhileWaiting(work)
+	if w.deferring() {
+		// One watcher keeps the current details and publishes what handlers change while the port
+		// waits (outbox.go).
+		keepCurrentDetailsAnd(work, w.detailsKey, w.details, w.dueWhileWaiting, w.flush)
+	} else {
+		keepCurrentDetails(work, w.detailsKey, w.details)
+	}
 	if err := w.setup(work); err != nil {
 		return porting.PortResult{}, err
 	}

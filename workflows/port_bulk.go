@@ -128,7 +128,7 @@ func (w *port) runOrders(ctx workflow.Context, portable []porting.PortNumber) (p
 	workflow.Go(ctx, func(ctx workflow.Context) { w.forwardCancels(ctx) })
 	if w.deferring() {
 		// The request waits for its orders from here: what their reports change is published as
-		// it comes (flushWhileWaiting).
+		// it comes (dueWhileWaiting).
 		w.beforeWait(ctx)
 	}
 	for range open {
@@ -280,7 +280,7 @@ func (w *port) refreshBulkState(ctx workflow.Context) {
 	if !next.IsZero() && !next.Equal(w.searchPortDate) {
 		w.searchPortDate = next
 		if w.deferring() {
-			return // published by flushWhileWaiting: the request waits for its orders
+			return // published while the request waits for its orders (dueWhileWaiting)
 		}
 		_ = workflow.UpsertTypedSearchAttributes(ctx, porting.SearchPortDate.ValueSet(next))
 		_ = workflow.UpsertMemo(ctx, map[string]any{porting.MemoSummary: w.summary()})

@@ -16,6 +16,9 @@ import (
 // update. A signal and its update share one validator: the update is refused with the validator's
 // message; the signal is recorded in the history as ignored with the same message.
 func (w *port) setup(ctx workflow.Context) error {
+	if w.deferring() {
+		w.signals = newSignalHub(ctx)
+	}
 	if err := registerStatusAndValidation(ctx,
 		"The port's state, numbers, LOA groups, next deadline and history",
 		"Waits until the request has been validated and recorded, and tells whether it was accepted",
@@ -93,7 +96,11 @@ func (w *port) setup(ctx workflow.Context) error {
 	if w.v >= versionBulk && w.order == nil {
 		listen(ctx, w, porting.SignalOrderReport, func(ctx workflow.Context, r orderReport) error { return w.takeReport(ctx, r) })
 	}
-	return w.proc.setup(ctx, w)
+	if err := w.proc.setup(ctx, w); err != nil {
+		return err
+	}
+	w.signals.run(ctx)
+	return nil
 }
 
 // ignoreRecorder records a signal that was ignored, and why, in a workflow's status history.
@@ -126,26 +133,70 @@ func countIgnored(count *int, note string) (string, bool) {
 
 // listen drains one signal channel for the life of the workflow. A payload that does not decode or
 // that the current state cannot take is recorded in the history as ignored, with the reason.
+//
+// A port from versionActionCost drains all its channels in one coroutine (signalHub).
 func listen[T any](ctx workflow.Context, w ignoreRecorder, name string, apply func(workflow.Context, T) error) {
 	ch := workflow.GetSignalChannel(ctx, name)
+	take := func(ctx workflow.Context, raw json.RawMessage) {
+		var in T
+		// Pure decoding of the signal's bytes.
+		//workflowcheck:ignore
+		err := json.Unmarshal(raw, &in)
+		if err != nil {
+			w.ignored(ctx, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
+			return
+		}
+		if err := apply(ctx, in); err != nil {
+			w.ignored(ctx, fmt.Sprintf("ignored %s signal: %v", name, err))
+		}
+	}
+	if h, ok := w.(interface{ hub() *signalHub }); ok && h.hub() != nil {
+		h.hub().add(ch, take)
+		return
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var raw json.RawMessage
 			ch.Receive(ctx, &raw)
-			var in T
-			// Pure decoding of the signal's bytes.
-			//workflowcheck:ignore
-			err := json.Unmarshal(raw, &in)
-			if err != nil {
-				w.ignored(ctx, fmt.Sprintf("ignored %s signal: payload is not a valid %s payload: %v", name, name, err))
-				continue
-			}
-			if err := apply(ctx, in); err != nil {
-				w.ignored(ctx, fmt.Sprintf("ignored %s signal: %v", name, err))
-			}
+			take(ctx, raw)
 		}
 	})
 }
+
+// signalHub drains every signal channel of a port in one coroutine, in the order the signals came
+// (versionActionCost): the SDK resumes every coroutine at every step of a workflow, so a coroutine
+// per channel made each step cost more.
+type signalHub struct {
+	sel      workflow.Selector
+	channels int
+	ctx      workflow.Context // the hub's own coroutine's, which the signals are applied on
+}
+
+func newSignalHub(ctx workflow.Context) *signalHub { return &signalHub{sel: workflow.NewSelector(ctx)} }
+
+func (h *signalHub) add(ch workflow.ReceiveChannel, take func(workflow.Context, json.RawMessage)) {
+	h.channels++
+	h.sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) {
+		var raw json.RawMessage
+		c.Receive(h.ctx, &raw)
+		take(h.ctx, raw)
+	})
+}
+
+// run starts the hub's coroutine once every channel is added.
+func (h *signalHub) run(ctx workflow.Context) {
+	if h == nil || h.channels == 0 {
+		return
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		h.ctx = ctx
+		for {
+			h.sel.Select(ctx)
+		}
+	})
+}
+
+func (w *port) hub() *signalHub { return w.signals }
 
 // openGroup finds a group that can still take customer or carrier input, or says why not.
 func (w *port) openGroup(name string) (*group, error) {
