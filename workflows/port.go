@@ -86,8 +86,8 @@ type port struct {
 	outbox        []activities.Notification
 	shown         shownAttributes
 	identityShown bool
-	waiting       int // coroutines in a wait (beforeWait … afterWait)
-	signals *signalHub // every signal channel, drained in one coroutine (versionActionCost)
+	waiting       int        // coroutines in a wait (beforeWait … afterWait)
+	signals       *signalHub // every signal channel, drained in one coroutine (versionActionCost)
 	// portability is the recording activity's portability answers (versionActionCost, US/Canada).
 	portability *activities.RecordPortInResult
 }
