@@ -268,6 +268,24 @@ type PortResult struct {
 	State     State          `json:"state"`
 	Reason    string         `json:"reason,omitempty"`
 	Numbers   []NumberStatus `json:"numbers"`
+	// Status is what the status query of the ended workflow answers, but for its numbers (they are
+	// Numbers above, not repeated: its own "numbers" is null). A port-in or international port-in
+	// request sets it (not an order of a bulk request: its result is in its request's history), so
+	// the status of a completed request is read from its result — one history event — instead of a
+	// query, which a worker answers for a closed workflow by replaying its whole history. Results
+	// of earlier builds have none. FinalStatus puts it together.
+	Status *Status `json:"status,omitempty"`
+}
+
+// FinalStatus is the status query's answer of the workflow that returned r, all its numbers listed
+// (page it with StatusPage.Page as the query does), when r carries it.
+func (r PortResult) FinalStatus() (Status, bool) {
+	if r.Status == nil {
+		return Status{}, false
+	}
+	st := *r.Status
+	st.Numbers = r.Numbers
+	return st, true
 }
 
 // ValidationOutcome is the result of the await-validation update.

@@ -46,6 +46,7 @@ func (h *harness) runIntl(req porting.InternationalPortInRequest) porting.PortRe
 	require.NoError(h.t, h.env.GetWorkflowError())
 	var res porting.PortResult
 	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	h.requireFinalStatus(res)
 	return res
 }
 

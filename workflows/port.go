@@ -333,7 +333,7 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 		if w.deferring() {
 			w.flush(ctx)
 		}
-		return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
+		return w.result(end, reason), nil
 	}
 	// A request the database refused was never recorded: there is nothing to finish or tell.
 	if w.validation.Accepted {
@@ -351,7 +351,7 @@ func (w *port) finish(ctx workflow.Context, end porting.State, reason string) (p
 	if w.deferring() {
 		w.flush(ctx) // the end state, and what handlers told after it
 	}
-	return porting.PortResult{RequestID: w.req.RequestID, State: end, Reason: reason, Numbers: w.numberStatuses()}, nil
+	return w.result(end, reason), nil
 }
 
 // outcome is the request's end once every group has ended.

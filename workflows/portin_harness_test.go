@@ -415,7 +415,27 @@ func (h *harness) run(req porting.PortInRequest) porting.PortResult {
 	require.NoError(h.t, h.env.GetWorkflowError())
 	var res porting.PortResult
 	require.NoError(h.t, h.env.GetWorkflowResult(&res))
+	h.requireFinalStatus(res)
 	return res
+}
+
+// requireFinalStatus checks what a request's result carries: the status its query answers once it
+// has ended, to the byte (the JSON the starter prints from either), every page of it too.
+func (h *harness) requireFinalStatus(res porting.PortResult) {
+	h.t.Helper()
+	st, ok := res.FinalStatus()
+	require.True(h.t, ok, "the result of a request carries its final status")
+	for _, page := range []*porting.StatusPage{nil, {Limit: 1}, {Offset: 1, Limit: 2}} {
+		v, err := h.env.QueryWorkflow(porting.QueryStatus, page)
+		require.NoError(h.t, err)
+		var queried json.RawMessage
+		require.NoError(h.t, v.Get(&queried))
+		paged := st
+		page.Page(&paged)
+		fromResult, err := json.Marshal(paged)
+		require.NoError(h.t, err)
+		require.Equal(h.t, string(queried), string(fromResult), "page %+v: the query (first) and the result", page)
+	}
 }
 
 func requireAt(t *testing.T, want time.Time, c call) {
