@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/contactcenter/numberporting/internal/portstatus"
+	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -138,6 +140,9 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 		require.Len(c, rows, 25, "the request and its 24 orders")
 	}, 30*time.Second, time.Second)
 
+	// The completed request's status, read from its result, is what its status query answers.
+	assertStatusFromResultIsTheQuerys(ctx, t, s, srv, workflowID, total)
+
 	// The table view counts the numbers per state; --numbers lists them all.
 	table := s.ok(ctx, t, "status", "--workflow", workflowID).stdout
 	assert.Contains(t, table, "NUMBERS (2000; --numbers lists them)")
@@ -158,6 +163,60 @@ func TestBulkRequestEndToEnd(t *testing.T) {
 	require.NoError(t, db.GetContext(ctx, &locked, `SELECT count(*) FROM port_request_numbers WHERE workflow_id = $1 AND active`, workflowID))
 	assert.Zero(t, locked, "every number unlocked at the end")
 	assertInstanceAPIRate(ctx, t, db, arn)
+}
+
+// assertStatusFromResultIsTheQuerys checks, on a completed request, that the status read from its
+// result (what the starter prints: no worker replays the request's history) is the status query's
+// answer — a worker replaying the history — to the byte, page by page with numbers_next, and as a
+// whole in `status --json`.
+func assertStatusFromResultIsTheQuerys(ctx context.Context, t *testing.T, s starter, srv *temporalServer, workflowID string, numbers int) {
+	t.Helper()
+	c, err := temporalconn.Dial(ctx, temporalconn.Config{Address: srv.FrontendHostPort(), Namespace: srv.Namespace(), PayloadKey: payloadKey()},
+		quietLogger(), 30*time.Second)
+	require.NoError(t, err)
+	defer c.Close()
+	query := func(page *porting.StatusPage) json.RawMessage {
+		var args []any
+		if page != nil {
+			args = append(args, page)
+		}
+		v, err := c.QueryWorkflow(ctx, workflowID, "", porting.QueryStatus, args...)
+		require.NoError(t, err)
+		var raw json.RawMessage
+		require.NoError(t, v.Get(&raw))
+		return raw
+	}
+	r := portstatus.New(c, workflowID)
+	third := numbers / 3
+	for _, page := range []*porting.StatusPage{nil, {Limit: third}, {Offset: third, Limit: third}, {Offset: 2 * third, Limit: third}, {Offset: numbers - 1}, {Offset: numbers + 5}} {
+		fromResult, err := r.Page(ctx, page)
+		require.NoError(t, err)
+		require.Equal(t, portstatus.FromResult, r.Source(), "a completed request's status comes from its result")
+		require.Equal(t, string(query(page)), string(fromResult), "page %+v", page)
+	}
+	// Followed page by page as the starter does, from each.
+	var queried porting.Status
+	for next, first := 0, true; first || next > 0; first = false {
+		var page porting.Status
+		require.NoError(t, json.Unmarshal(query(&porting.StatusPage{Offset: next, Limit: third}), &page))
+		if first {
+			queried = page
+		} else {
+			queried.Numbers = append(queried.Numbers, page.Numbers...)
+		}
+		next = page.NumbersNext
+	}
+	queried.NumbersTotal, queried.NumbersOffset, queried.NumbersNext = 0, 0, 0
+	require.Len(t, queried.Numbers, numbers)
+	whole, err := portstatus.New(c, workflowID).All(ctx)
+	require.NoError(t, err)
+	want, err := json.MarshalIndent(queried, "", "  ")
+	require.NoError(t, err)
+	got, err := json.MarshalIndent(whole, "", "  ")
+	require.NoError(t, err)
+	require.Equal(t, string(want), string(got), "the whole status read from the result")
+	out := s.ok(ctx, t, "status", "--workflow", workflowID, "--json").stdout
+	require.Equal(t, string(want)+"\n", out, "status --json of the completed request")
 }
 
 // assertInstanceAPIRate checks the simulated instance API's access log: over any stretch of time,

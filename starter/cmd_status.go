@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/api/serviceerror"
 
+	"github.com/contactcenter/numberporting/internal/portstatus"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -30,10 +31,16 @@ func (a *app) statusCmd() *cobra.Command {
 		Long: "A request of more than " + fmt.Sprint(numbersListedUpTo) + " numbers shows how many numbers are in each state (--numbers lists\n" +
 			"them all); a bulk request's groups are its orders, each with the workflow that handles it. The\n" +
 			"status query pages the numbers of a large request; status follows the pages (--json prints them\n" +
-			"as one answer).",
+			"as one answer). A completed request's status is read from its result, which carries what the\n" +
+			"query answers (a closed workflow's query would be answered by replaying its whole history).",
 		Args: cobra.NoArgs,
 		RunE: a.runE(func(ctx context.Context, _ []string) error {
-			raw, err := a.queryStatus(ctx, workflowID)
+			r, done, err := a.statusReader(ctx, workflowID)
+			if err != nil {
+				return err
+			}
+			defer done()
+			raw, err := a.statusPage(ctx, r, workflowID, nil)
 			if err != nil {
 				return err
 			}
@@ -42,7 +49,7 @@ func (a *app) statusCmd() *cobra.Command {
 				return failure(err, "decode status of %s: %v", workflowID, err)
 			}
 			if st.NumbersNext > 0 {
-				if st, err = a.followPages(ctx, workflowID, st); err != nil {
+				if st, err = a.followPages(ctx, r, workflowID, st); err != nil {
 					return err
 				}
 				st.NumbersTotal = 0
@@ -69,44 +76,52 @@ func (a *app) statusCmd() *cobra.Command {
 	return cmd
 }
 
-// queryStatus runs the status query and returns its JSON as the workflow produced it.
-func (a *app) queryStatus(ctx context.Context, workflowID string) (json.RawMessage, error) {
-	return a.queryStatusPage(ctx, workflowID, nil)
+// statusReader reads workflowID's status through one connection (done closes it): a running
+// workflow's from its status query, a completed request's from its result, which carries the same
+// status (package portstatus: a closed workflow's query would be answered by replaying its history).
+func (a *app) statusReader(ctx context.Context, workflowID string) (*portstatus.Reader, func(), error) {
+	c, err := a.dial(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return portstatus.New(c, workflowID), c.Close, nil
 }
 
-// queryStatusPage runs the status query for a page of the numbers (nil: the first).
-func (a *app) queryStatusPage(ctx context.Context, workflowID string, page *porting.StatusPage) (json.RawMessage, error) {
-	c, err := a.dial(ctx)
+// queryStatus reads the status (its first page) and returns its JSON as the status query answers it.
+func (a *app) queryStatus(ctx context.Context, workflowID string) (json.RawMessage, error) {
+	r, done, err := a.statusReader(ctx, workflowID)
 	if err != nil {
 		return nil, err
 	}
-	defer c.Close()
-	var args []any
-	if page != nil {
-		args = append(args, page)
-	}
-	val, err := c.QueryWorkflow(ctx, workflowID, "", porting.QueryStatus, args...)
+	defer done()
+	return a.statusPage(ctx, r, workflowID, nil)
+}
+
+// statusPage reads a page of the numbers (nil: the first) with r.
+func (a *app) statusPage(ctx context.Context, r *portstatus.Reader, workflowID string, page *porting.StatusPage) (json.RawMessage, error) {
+	raw, err := r.Page(ctx, page)
 	if err != nil {
-		var (
-			nf     *serviceerror.NotFound
-			failed *serviceerror.QueryFailed
-		)
-		switch {
-		case errors.As(err, &nf):
-			return nil, a.closedOrMissingQuery(workflowID, err)
-		case errors.As(err, &failed):
-			return nil, failure(err, "status query on %s failed: %s", workflowID, failed.Message)
-		case timedOut(ctx, err):
-			return nil, failure(err, "status query on %s: no answer within --timeout %s; is a worker polling task queue %q?",
-				workflowID, a.timeout, porting.TaskQueue)
-		}
-		return nil, a.temporalError(err, "status query on %s", workflowID)
-	}
-	var raw json.RawMessage
-	if err := val.Get(&raw); err != nil {
-		return nil, failure(err, "decode status of %s: %v", workflowID, err)
+		return nil, a.statusError(ctx, workflowID, err)
 	}
 	return raw, nil
+}
+
+// statusError is a failure to read a status as the command reports it.
+func (a *app) statusError(ctx context.Context, workflowID string, err error) error {
+	var (
+		nf     *serviceerror.NotFound
+		failed *serviceerror.QueryFailed
+	)
+	switch {
+	case errors.As(err, &nf):
+		return a.closedOrMissingQuery(workflowID, err)
+	case errors.As(err, &failed):
+		return failure(err, "status query on %s failed: %s", workflowID, failed.Message)
+	case timedOut(ctx, err):
+		return failure(err, "status query on %s: no answer within --timeout %s; is a worker polling task queue %q?",
+			workflowID, a.timeout, porting.TaskQueue)
+	}
+	return a.temporalError(err, "status query on %s", workflowID)
 }
 
 func (a *app) closedOrMissingQuery(workflowID string, cause error) error {

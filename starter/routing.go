@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/contactcenter/numberporting/internal/portstatus"
 	"github.com/contactcenter/numberporting/porting"
 )
 
@@ -60,7 +61,12 @@ func (a *app) orderedStatus(ctx context.Context, workflowID string, all bool) (p
 	if !strings.HasPrefix(workflowID, porting.PortInWorkflowID("")) && !strings.HasPrefix(workflowID, porting.IntlPortInWorkflowID("")) {
 		return porting.Status{}, false
 	}
-	raw, err := a.queryStatusPage(ctx, workflowID, nil)
+	r, done, err := a.statusReader(ctx, workflowID)
+	if err != nil {
+		return porting.Status{}, false
+	}
+	defer done()
+	raw, err := r.Page(ctx, nil)
 	if err != nil {
 		return porting.Status{}, false
 	}
@@ -69,7 +75,7 @@ func (a *app) orderedStatus(ctx context.Context, workflowID string, all bool) (p
 		return porting.Status{}, false
 	}
 	if all {
-		full, err := a.followPages(ctx, workflowID, st)
+		full, err := r.Follow(ctx, st)
 		if err != nil {
 			return porting.Status{}, false
 		}
@@ -182,22 +188,14 @@ func (a *app) removeNumbers(ctx context.Context, workflowID string, in porting.R
 	})
 }
 
-// followPages completes a status whose numbers are paged with the pages that follow.
-func (a *app) followPages(ctx context.Context, workflowID string, st porting.Status) (porting.Status, error) {
-	for next := st.NumbersNext; next > 0; {
-		raw, err := a.queryStatusPage(ctx, workflowID, &porting.StatusPage{Offset: next})
-		if err != nil {
-			return st, err
-		}
-		var page porting.Status
-		if err := json.Unmarshal(raw, &page); err != nil {
-			return st, failure(err, "decode status of %s: %v", workflowID, err)
-		}
-		st.Numbers = append(st.Numbers, page.Numbers...)
-		next = page.NumbersNext
+// followPages completes a status whose numbers are paged with the pages that follow (read by r,
+// which read the first).
+func (a *app) followPages(ctx context.Context, r *portstatus.Reader, workflowID string, st porting.Status) (porting.Status, error) {
+	full, err := r.Follow(ctx, st)
+	if err != nil {
+		return st, a.statusError(ctx, workflowID, err)
 	}
-	st.NumbersOffset, st.NumbersNext = 0, 0
-	return st, nil
+	return full, nil
 }
 
 // errorText is an error as the command prints it.
