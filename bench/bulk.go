@@ -610,9 +610,9 @@ func itemBulk(ctx context.Context, rep *report, o options) error {
 			passIf(len(ms) > 0 && median(ms) <= float64(bulkStatusTarget.Milliseconds())), listf(ms, "%.0f")+" ms")
 	}
 	statusRow(fmt.Sprintf("status, first page (%s numbers), while orders run", commas(porting.DefaultStatusNumbers)), firstRun)
-	statusRow(fmt.Sprintf("status, all %d pages, while orders run", pages), allRun)
+	statusRow(fmt.Sprintf("status, all %d page(s), while orders run", pages), allRun)
 	statusRow("status, first page, completed request", firstEnd)
-	statusRow(fmt.Sprintf("status, all %d pages, completed request", pages), allEnd)
+	statusRow(fmt.Sprintf("status, all %d page(s), completed request", pages), allEnd)
 	rep.add("7", "reference: the status query of the completed request (replayed by the worker), first page / all pages",
 		fmt.Sprintf("%.0f / %.0f ms", replayFirst.Seconds()*1000, replayAll.Seconds()*1000), "(report)", "", "")
 	rep.add("7", "`starter status --numbers` of the completed request, the whole command (median of 3)",
