@@ -95,6 +95,9 @@ func (r *Reader) All(ctx context.Context) (porting.Status, error) {
 	if err != nil {
 		return porting.Status{}, err
 	}
+	if whole, ok := r.Whole(); ok {
+		return whole, nil
+	}
 	var st porting.Status
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return porting.Status{}, fmt.Errorf("decode status of %s: %w", r.workflowID, err)
@@ -102,16 +105,22 @@ func (r *Reader) All(ctx context.Context) (porting.Status, error) {
 	return r.Follow(ctx, st)
 }
 
+// Whole is the status with every number once it was read from a completed workflow's result (the
+// pages would only cut it and put it back together); false before, and for a status from a query.
+func (r *Reader) Whole() (porting.Status, bool) {
+	if r.final == nil {
+		return porting.Status{}, false
+	}
+	return *r.final, true
+}
+
 // Follow completes a first page with the pages that follow it.
 func (r *Reader) Follow(ctx context.Context, st porting.Status) (porting.Status, error) {
 	if st.NumbersNext == 0 {
 		return st, nil
 	}
-	if r.final != nil {
-		// Every number is here already: the pages would only cut it and put it back together.
-		full := *r.final
-		full.NumbersTotal, full.NumbersOffset, full.NumbersNext = 0, 0, 0
-		return full, nil
+	if whole, ok := r.Whole(); ok {
+		return whole, nil
 	}
 	for next := st.NumbersNext; next > 0; {
 		raw, err := r.Page(ctx, &porting.StatusPage{Offset: next})
