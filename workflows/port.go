@@ -265,7 +265,9 @@ func (w *port) record(ctx workflow.Context) error {
 		in.Groups = w.planOrders() // each number recorded in its order's group
 	}
 	summary := "record request and lock numbers"
-	if w.deferring() && w.kind == porting.KindPortIn {
+	// A bulk request keeps its own portability activity: await-validation answers once the request
+	// is recorded, and 20,000 numbers take the gateway seconds (one action in a bulk request's many).
+	if w.deferring() && w.kind == porting.KindPortIn && !w.isBulk() {
 		in.CheckPortability = true // settlePortability takes the answers (usPortIn)
 		summary += ", check portability"
 	}
