@@ -81,8 +81,8 @@ func itemMemory(ctx context.Context, rep *report, e *env, o options) error {
 }
 
 // cacheTrade times the status query and the submit-loa update on ports in the worker's workflow
-// cache (the last opened: each was the worker's latest work) and on ports it evicted (the first
-// opened), o.cacheProbes of each, cached and evicted alternately so that the machine's load falls on
+// cache (among the last opened, each brought into the cache just before) and on ports it evicted
+// (the first opened; queries do not bring a port into the cache), o.cacheProbes of each, cached and evicted alternately so that the machine's load falls on
 // both alike. Each probe is checked against the worker's sticky cache counters: a cached port's
 // first task hits the cache and nothing misses; an evicted port's misses it (a task that arrives
 // with the whole history, because the server stopped sending the port's tasks to this worker's
@@ -142,7 +142,17 @@ func cacheTrade(ctx context.Context, rep *report, e *env, o options, pid int, me
 		return err
 	}
 	for i := 0; i < k; i++ {
-		cached := id(n - 1 - i) // the query first: the update moves the port on
+		// The cached port: one of the last opened, and certainly in the cache: the worker has just
+		// handled a task of it, an LOA for a group it does not have, which the update's validator
+		// refuses (a refused update leaves nothing in the history). Its query first: the update
+		// moves the port on.
+		cached := id(n - 1 - i)
+		if err := e.update(ctx, cached, porting.SignalSubmitLOA, benchLOA(warmUpGroup), nil); err == nil {
+			return fmt.Errorf("%s: an LOA for group %q was accepted", cached, warmUpGroup)
+		}
+		if hits0, misses0, err = counters(); err != nil {
+			return err
+		}
 		for _, p := range []probe{
 			{"status query, cached", cached, query, true, &cachedQ, &cpuCQ},
 			{"status query, evicted", id(i), query, false, &evictedQ, &cpuEQ},
@@ -175,7 +185,7 @@ func cacheTrade(ctx context.Context, rep *report, e *env, o options, pid int, me
 	row("status query, port evicted from the cache (replayed)", evictedQ)
 	row("submit-loa update, port in the worker's cache", cachedU)
 	row("submit-loa update, port evicted from the cache (replayed)", evictedU)
-	rep.note("Item 5, cache trade: %d probes of each kind on ports %s-%d… (cached, the last opened) and %s-0… (evicted, the first opened); "+
+	rep.note("Item 5, cache trade: %d probes of each kind on ports %s-%d… (cached: the last opened, each after a refused update brought it in) and %s-0… (evicted, the first opened); "+
 		"%d probe(s) were not served as expected by the worker's cache (temporal_sticky_cache_hit_total, _miss_total); workflows in the cache afterwards: %.0f; "+
 		"the worker's CPU per probe (its total over the probes, from /proc, in 10 ms ticks): status query %.1f ms cached, %.1f ms evicted; submit-loa %.1f ms cached, %.1f ms evicted",
 		k, tag, n-1, tag, unexpected, size, perProbe(cpuCQ, k), perProbe(cpuEQ, k), perProbe(cpuCU, k), perProbe(cpuEU, k))
@@ -203,6 +213,9 @@ func goMemory(ctx context.Context, url string) string {
 	g, _ := scrapeSum(ctx, url, "go_goroutines")
 	return fmt.Sprintf("Go memory: %s; %.0f goroutines", strings.Join(parts, ", "), g)
 }
+
+// warmUpGroup is a group no port of the bench has.
+var warmUpGroup = porting.GroupName("Warm-up Telecom", porting.NumberTypeDID)
 
 // scrapeSum reads a Prometheus text endpoint and adds up every sample of the metric name.
 func scrapeSum(ctx context.Context, url, name string) (float64, error) {
