@@ -94,7 +94,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		fmt.Sprintf("workflows kept in memory between their tasks; an evicted one is replayed from its history at its next task (env %s; default %d)",
 			workermem.EnvWorkflowCacheSize, workermem.DefaultWorkflowCacheSize))
 	fs.StringVar(&o.memoryLimit, "memory-limit", os.Getenv(workermem.EnvMemoryLimit),
-		"the Go runtime's soft memory limit, e.g. 160MiB, or off (env "+workermem.EnvMemoryLimit+"; default "+workermem.DefaultMemoryLimit+")")
+		fmt.Sprintf("the Go runtime's soft memory limit, e.g. 160MiB, or off (env %s; default 40MiB + 150KiB per cached workflow: %s with the default cache)",
+			workermem.EnvMemoryLimit, workermem.FormatMemoryLimit(workermem.DefaultMemoryLimit(workermem.DefaultWorkflowCacheSize))))
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

@@ -22,8 +22,10 @@ import (
 // number of open ports; the SDK's own default is 10,000.
 const EnvWorkflowCacheSize = "PORTING_WORKFLOW_CACHE_SIZE"
 
-// DefaultWorkflowCacheSize is the sticky cache size unless EnvWorkflowCacheSize says otherwise.
-const DefaultWorkflowCacheSize = 1000
+// DefaultWorkflowCacheSize is the sticky cache size unless EnvWorkflowCacheSize says otherwise: more
+// than the ports a worker has busy at once (the bench's bursts: 500 ports at once, a bulk request's
+// 200 orders and itself), and small enough that 20,000 open ports stay under 200 MB (make bench item 5).
+const DefaultWorkflowCacheSize = 800
 
 // WorkflowCacheSize parses a cache size: DefaultWorkflowCacheSize when empty, else a positive integer.
 func WorkflowCacheSize(v string) (int, error) {
@@ -41,8 +43,27 @@ func WorkflowCacheSize(v string) (int, error) {
 // The worker sets DefaultMemoryLimit when it is unset.
 const EnvMemoryLimit = "GOMEMLIMIT"
 
-// DefaultMemoryLimit is the soft memory limit the worker sets when GOMEMLIMIT is unset.
-const DefaultMemoryLimit = "off"
+// The default memory limit: a base for the process without workflows (its code's data, gRPC and
+// Postgres connections, buffers: ~30 MiB measured) and a share per workflow the cache may hold. A
+// PortIn in the cache holds ~90 KiB the collector cannot free (its 10 goroutines' stacks, ~56 KiB,
+// and its state, ~33 KiB), ~146 KiB with the garbage GOGC=100 lets accumulate (make bench item 5 at
+// cache sizes 600 and 1,000). So the default sits just above what the worker uses when its cache is
+// full: it costs no extra collections there, and caps what transient growth (freed memory not yet
+// returned to the system, bursts of work) can add, so that the process stays under ~200 MB with
+// the default cache. It grows with the cache, so that a larger cache does not leave the collector
+// running without pause against a limit its live data outgrew.
+const (
+	defaultLimitBase        = 40 << 20
+	defaultLimitPerWorkflow = 150 << 10
+)
+
+// DefaultMemoryLimit is the soft memory limit the worker sets when GOMEMLIMIT is unset: 40 MiB and
+// 150 KiB per workflow the cache may hold, in whole MiB (158 MiB for the default cache of 800). It
+// grows with the cache, so that a larger cache does not make the collector run without pause.
+func DefaultMemoryLimit(cacheSize int) int64 {
+	n := int64(defaultLimitBase) + int64(cacheSize)*defaultLimitPerWorkflow
+	return (n + 1<<20 - 1) &^ (1<<20 - 1)
+}
 
 // NoLimit is "off": no soft memory limit (the runtime's own default).
 const NoLimit = int64(math.MaxInt64)
@@ -89,12 +110,12 @@ type Settings struct {
 	// as often as it must to keep the process's Go memory under it, returning freed memory to the
 	// system as it goes; a live heap that outgrows it makes the collector run hard, not the process fail.
 	MemoryLimit int64
-	// MemoryLimitDefault: no limit was given, MemoryLimit is DefaultMemoryLimit.
+	// MemoryLimitDefault: no limit was given, MemoryLimit is DefaultMemoryLimit(WorkflowCacheSize).
 	MemoryLimitDefault bool
 }
 
 // Parse reads a cache size (WorkflowCacheSize) and a memory limit (ParseMemoryLimit; empty:
-// DefaultMemoryLimit), as the worker's flags and their variables give them.
+// DefaultMemoryLimit of the cache size), as the worker's flags and their variables give them.
 func Parse(cacheSize, memoryLimit string) (Settings, error) {
 	var s Settings
 	var err error
@@ -102,7 +123,8 @@ func Parse(cacheSize, memoryLimit string) (Settings, error) {
 		return s, err
 	}
 	if memoryLimit == "" {
-		memoryLimit, s.MemoryLimitDefault = DefaultMemoryLimit, true
+		s.MemoryLimit, s.MemoryLimitDefault = DefaultMemoryLimit(s.WorkflowCacheSize), true
+		return s, nil
 	}
 	if s.MemoryLimit, err = ParseMemoryLimit(memoryLimit); err != nil {
 		return s, fmt.Errorf("%s: %w", EnvMemoryLimit, err)
@@ -125,7 +147,7 @@ func (s Settings) Apply() {
 func (s Settings) LogAttrs() []any {
 	limit := FormatMemoryLimit(s.MemoryLimit)
 	if s.MemoryLimitDefault {
-		limit += " (default)"
+		limit += " (default for the cache size)"
 	}
 	gogc := os.Getenv("GOGC")
 	if gogc == "" {

@@ -43,8 +43,17 @@ func TestParseMemoryLimit(t *testing.T) {
 func TestParse(t *testing.T) {
 	s, err := Parse("", "")
 	require.NoError(t, err)
-	def, _ := ParseMemoryLimit(DefaultMemoryLimit)
-	assert.Equal(t, Settings{WorkflowCacheSize: DefaultWorkflowCacheSize, MemoryLimit: def, MemoryLimitDefault: true}, s)
+	assert.Equal(t, Settings{WorkflowCacheSize: DefaultWorkflowCacheSize, MemoryLimit: DefaultMemoryLimit(DefaultWorkflowCacheSize), MemoryLimitDefault: true}, s)
+	assert.Equal(t, []any{"workflow_cache_size", 800, "memory_limit", "158MiB (default for the cache size)", "gogc", "100 (default)"}, withGOGC(t, "", s.LogAttrs))
+
+	// The default limit follows the cache; a limit given stands whatever the cache.
+	s, err = Parse("10000", "")
+	require.NoError(t, err)
+	assert.Equal(t, int64(1505<<20), s.MemoryLimit) // 40 MiB + 10,000 × 150 KiB = 1,504.8 MiB, rounded up
+	s, err = Parse("10000", "off")
+	require.NoError(t, err)
+	assert.Equal(t, NoLimit, s.MemoryLimit)
+	assert.False(t, s.MemoryLimitDefault)
 
 	s, err = Parse("300", "150MiB")
 	require.NoError(t, err)
