@@ -291,18 +291,21 @@ func stopAll(procs []*proc) {
 }
 
 // rssKB reads VmRSS of a process from /proc, in KiB.
-func rssKB(pid int) (int64, error) {
+func rssKB(pid int) (int64, error) { return statusKB(pid, "VmRSS:") }
+
+// statusKB reads a field of /proc/<pid>/status given in kB (KiB), e.g. "VmHWM:" (peak RSS).
+func statusKB(pid int, field string) (int64, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
+		if strings.HasPrefix(line, field) {
 			f := strings.Fields(line)
 			if len(f) >= 2 {
 				return strconv.ParseInt(f[1], 10, 64)
 			}
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
 }

@@ -7,7 +7,7 @@
 // of the same shape doing no work on a worker process of its own (this binary, -baseline-worker).
 // Timings are medians of -runs runs; every row says its target and PASS or FAIL.
 //
-//	bench [-runs 3] [-n 500] [-open 5000] [-items timeskip,history,provision,load,memory,bulk,actions]
+//	bench [-runs 3] [-n 500] [-open 20000] [-items timeskip,history,provision,load,memory,bulk,actions]
 //	bench -engine cluster -items load   # items 2 and 6 on the running Temporal server on Postgres
 //	bench -items 8                      # billable actions per port from workflows/testdata, no server
 //
@@ -42,6 +42,9 @@ type options struct {
 	bulk         bulkOptions
 	// actionQueries: item 8 adds this many queries per port (queries are billable, not in history).
 	actionQueries int
+	// cacheProbes: item 5 times this many status queries and submit-loa updates on cached ports and
+	// as many on evicted ones.
+	cacheProbes int
 }
 
 // itemNumbers are the README's item numbers, accepted by -items.
@@ -61,7 +64,8 @@ func main() {
 	flag.StringVar(&o.temporalCLI, "temporal", "", "the Temporal CLI (dev server); default $TEMPORAL_CLI, else <module>/bin/temporal")
 	flag.IntVar(&o.runs, "runs", 3, "runs of each timing (the table shows the median)")
 	flag.IntVar(&o.n, "n", 500, "concurrent PortIn requests of the throughput load")
-	flag.IntVar(&o.open, "open", 5000, "open ports of the memory measurement")
+	flag.IntVar(&o.open, "open", 20000, "item 5: open ports of the memory measurement")
+	flag.IntVar(&o.cacheProbes, "cache-probes", 20, "item 5: status queries and submit-loa updates timed on ports in the worker's cache, and as many on evicted ones (0: none)")
 	flag.StringVar(&items, "items", "timeskip,history,provision,load,memory,bulk,actions", "what to measure (comma-separated names or item numbers 1-8)")
 	flag.DurationVar(&o.carrierDelay, "carrier-delay", time.Second, "the simulated carrier answers this long after the LOA reached it")
 	flag.DurationVar(&o.portAhead, "port-ahead", 5*time.Second, "the carrier's port date this far after its answer")

@@ -18,18 +18,25 @@ import (
 	"github.com/contactcenter/numberporting/activities"
 	"github.com/contactcenter/numberporting/internal/logging"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
+	"github.com/contactcenter/numberporting/internal/workermem"
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/workflows"
 )
 
 // profileOpen is `bench -profile-open N -profile-dir D`: the worker's registration (as worker/main.go
-// does it: same workflows, activities, interceptor and worker options) in this process, N ports
+// does it: same workflows, activities, interceptor and worker options, and the memory settings of
+// PORTING_WORKFLOW_CACHE_SIZE and GOMEMLIMIT with the worker's defaults) in this process, N ports
 // opened to awaiting_loa, then a heap profile, a goroutine profile and a CPU profile of the opening
 // in D. It is the diagnosis behind the table's memory row; the table itself measures bin/worker.
 func profileOpen(ctx context.Context, e *env, n int, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
+	mem, err := workermem.FromEnv()
+	if err != nil {
+		return err
+	}
+	mem.Apply()
 	cfg := temporalconn.Config{Address: e.address, Namespace: e.namespace, PayloadKey: e.key}
 	logger := logging.New(io.Discard, nil)
 	c, err := temporalconn.Dial(ctx, cfg, sdklog.NewStructuredLogger(logger), 30*time.Second)
@@ -57,7 +64,7 @@ func profileOpen(ctx context.Context, e *env, n int, dir string) error {
 		return err
 	}
 	_ = pprof.StartCPUProfile(cpuFile)
-	d, err := e.openPorts(ctx, "prof", arns, n, 200)
+	d, err := e.openPorts(ctx, "prof", arns, n, 200, nil)
 	pprof.StopCPUProfile()
 	cpuFile.Close()
 	if err != nil {
@@ -67,8 +74,8 @@ func profileOpen(ctx context.Context, e *env, n int, dir string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	rss, _ := rssKB(os.Getpid())
-	fmt.Printf("%d open in %v: heap in use %d MiB, stacks %d MiB, goroutines %d, RSS %d MiB (incl. the bench)\n",
-		n, d, ms.HeapInuse>>20, ms.StackInuse>>20, runtime.NumGoroutine(), rss/1024)
+	fmt.Printf("%d open in %v: heap in use %d MiB, stacks %d MiB, goroutines %d, RSS %d MiB (incl. the bench); %v\n",
+		n, d, ms.HeapInuse>>20, ms.StackInuse>>20, runtime.NumGoroutine(), rss/1024, mem.LogAttrs())
 	for name, file := range map[string]string{"heap": "open.heap.pprof", "goroutine": "open.goroutine.pprof"} {
 		f, err := os.Create(filepath.Join(dir, file))
 		if err != nil {

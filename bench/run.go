@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"os"
-	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -372,65 +370,6 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 			baselineActivities, baselineTimers, baselineUpdates, a.activityCount(), a.Timers, a.updateCount())
 	}
 	return nil
-}
-
-// Item 5.
-func itemMemory(ctx context.Context, rep *report, e *env, o options) error {
-	procs, err := e.startWorkers(ctx, 1, porting.TaskQueue, e.workerBin, nil, "GODEBUG=gctrace=1")
-	if err != nil {
-		return err
-	}
-	defer stopAll(procs)
-	arns, err := addInstances(ctx, e.db, "mem", 500, 1000)
-	if err != nil {
-		return err
-	}
-	rss0, _ := rssKB(procs[0].pid())
-	d, err := e.openPorts(ctx, "mem", arns, o.open, 200)
-	if err != nil {
-		return err
-	}
-	time.Sleep(5 * time.Second)
-	rss, err := rssKB(procs[0].pid())
-	if err != nil {
-		return err
-	}
-	mb := float64(rss) / 1024
-	rep.add("5", fmt.Sprintf("worker RSS with %d open ports awaiting their LOA", o.open), fmt.Sprintf("%.0f MB", mb), "≤ 300 MB", passIf(mb <= 300), "")
-	rep.note("Item 5: %d ports opened in %.0f s (%.1f/s); worker RSS %.0f MB at start, %.0f MB with them open (workflow cache: %s); Go runtime at its last GC: %s",
-		o.open, d.Seconds(), float64(o.open)/d.Seconds(), float64(rss0)/1024, mb, cacheSetting(), lastGC(procs[0].log))
-	return nil
-}
-
-// cacheSetting says how big the worker's sticky workflow cache is (worker/main.go).
-func cacheSetting() string {
-	if v := os.Getenv("PORTING_WORKFLOW_CACHE_SIZE"); v != "" {
-		return "PORTING_WORKFLOW_CACHE_SIZE=" + v
-	}
-	return "the worker's default, PORTING_WORKFLOW_CACHE_SIZE unset"
-}
-
-var gcLine = regexp.MustCompile(`^gc \d+ .*?(\d+)->(\d+)->(\d+) MB, (\d+) MB goal, (\d+) MB stacks`)
-
-// lastGC summarizes the worker's last gctrace line: the heap after the GC, its goal and the stacks.
-func lastGC(logPath string) string {
-	f, err := os.Open(logPath)
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	last := ""
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if m := gcLine.FindStringSubmatch(sc.Text()); m != nil {
-			last = fmt.Sprintf("live heap %s MB, heap goal %s MB, goroutine stacks %s MB", m[3], m[4], m[5])
-		}
-	}
-	if last == "" {
-		return "?"
-	}
-	return last
 }
 
 func printReport(rep *report, o options, began time.Time, host, load string) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/rickar/cal/v2"
@@ -161,9 +162,7 @@ func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
 	if !ok {
 		return nil, fmt.Errorf("country %q: no holiday calendar for %s; supported: %s", country, country, strings.Join(CalendarCountries(), ", "))
 	}
-	// Deterministic for a given binary: the worker embeds the time zone database (time/tzdata).
-	//workflowcheck:ignore
-	loc, err := time.LoadLocation(tz)
+	loc, err := loadLocation(tz)
 	if err != nil {
 		return nil, fmt.Errorf("time zone %q: %w", tz, err)
 	}
@@ -175,6 +174,26 @@ func NewBusinessCalendar(country, tz string) (*BusinessCalendar, error) {
 		}
 	}
 	return &BusinessCalendar{country: country, loc: loc, cal: c}, nil
+}
+
+// locations holds each time zone loaded so far (name → *time.Location), shared by every calendar: a
+// Location does not change once loaded, and a port keeps its calendar (one Location, ~2.5 KB) for
+// as long as the worker caches the port.
+var locations sync.Map
+
+// loadLocation is time.LoadLocation, once per time zone. Deterministic for a given binary: the
+// worker embeds the time zone database (time/tzdata).
+func loadLocation(tz string) (*time.Location, error) {
+	if loc, ok := locations.Load(tz); ok {
+		return loc.(*time.Location), nil
+	}
+	//workflowcheck:ignore
+	loc, err := time.LoadLocation(tz)
+	if err != nil {
+		return nil, err
+	}
+	shared, _ := locations.LoadOrStore(tz, loc)
+	return shared.(*time.Location), nil
 }
 
 // Location is the calendar's time zone.

@@ -79,3 +79,18 @@ func TestBusinessDaysBetween(t *testing.T) {
 		require.InDelta(t, tc.want, got, 1e-9, "%s → %s", tc.from, tc.to)
 	}
 }
+
+// Calendars share their time zone: loaded once, whatever the number of ports holding one.
+func TestCalendarsShareTheirLocation(t *testing.T) {
+	a, err := NewBusinessCalendar("US", "America/Chicago")
+	require.NoError(t, err)
+	b, err := NewBusinessCalendar("US", "America/Chicago")
+	require.NoError(t, err)
+	require.Same(t, a.Location(), b.Location())
+	require.Equal(t, "America/Chicago", a.Location().String())
+
+	_, err = NewBusinessCalendar("US", "America/Nowhere")
+	require.ErrorContains(t, err, `time zone "America/Nowhere"`)
+	_, stored := locations.Load("America/Nowhere")
+	require.False(t, stored)
+}

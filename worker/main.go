@@ -7,7 +7,8 @@
 // /metrics), PORTING_CODEC_ADDR/PORTING_CODEC_TOKEN/PORTING_CODEC_CORS_ORIGIN (the codec endpoint
 // for the Temporal UI), PORTING_PROVISION_BATCH_SIZE (numbers per instance-API request when
 // provisioning; default activities.DefaultProvisionBatchSize), PORTING_WORKFLOW_CACHE_SIZE (workflows
-// kept in memory between tasks; default DefaultWorkflowCacheSize), the notifier's settings
+// kept in memory between tasks) and GOMEMLIMIT (the Go runtime's soft memory limit; package
+// internal/workermem has both defaults), the notifier's settings
 // (PORTING_NOTIFIER=off, OPERATIONS_WEBHOOK_URL/OPERATIONS_WEBHOOK_SECRET, OPERATIONS_EMAIL,
 // SMTP_ADDR/SMTP_FROM and the PORTING_NOTIFIER_* timings: package notifier), LOG_LEVEL and the
 // standard OpenTelemetry variables (OTEL_EXPORTER_OTLP_ENDPOINT turns tracing on). It creates and
@@ -42,6 +43,7 @@ import (
 	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
 	"github.com/contactcenter/numberporting/internal/tracing"
+	"github.com/contactcenter/numberporting/internal/workermem"
 	"github.com/contactcenter/numberporting/notifier"
 	"github.com/contactcenter/numberporting/porting"
 	"github.com/contactcenter/numberporting/workflows"
@@ -72,6 +74,9 @@ type options struct {
 	insecurePayload bool
 	codecAddr       string
 	metricsAddr     string
+	// workflowCacheSize and memoryLimit as given (workermem.Parse reads them; empty: its defaults).
+	workflowCacheSize string
+	memoryLimit       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -85,6 +90,12 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		"serve the codec endpoint for the Temporal UI on this address, e.g. :8081 (env "+codec.EnvCodecAddr+"; needs "+codec.EnvCodecToken+")")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", os.Getenv(metrics.EnvAddr),
 		"serve Prometheus /metrics on this address, e.g. :9090 (env "+metrics.EnvAddr+")")
+	fs.StringVar(&o.workflowCacheSize, "workflow-cache-size", os.Getenv(workermem.EnvWorkflowCacheSize),
+		fmt.Sprintf("workflows kept in memory between their tasks; an evicted one is replayed from its history at its next task (env %s; default %d)",
+			workermem.EnvWorkflowCacheSize, workermem.DefaultWorkflowCacheSize))
+	fs.StringVar(&o.memoryLimit, "memory-limit", os.Getenv(workermem.EnvMemoryLimit),
+		fmt.Sprintf("the Go runtime's soft memory limit, e.g. 160MiB, or off (env %s; default 40MiB + 150KiB per cached workflow: %s with the default cache)",
+			workermem.EnvMemoryLimit, workermem.FormatMemoryLimit(workermem.DefaultMemoryLimit(workermem.DefaultWorkflowCacheSize))))
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -146,11 +157,12 @@ func run(logger *slog.Logger, o options) error {
 		if batchSize, err = provisionBatchSize(); err != nil {
 			return err
 		}
-		cacheSize, err := workflowCacheSize()
+		mem, err := workermem.Parse(o.workflowCacheSize, o.memoryLimit)
 		if err != nil {
 			return err
 		}
-		worker.SetStickyWorkflowCacheSize(cacheSize)
+		mem.Apply()
+		logger.Info("memory settings", mem.LogAttrs()...)
 		if s.codec == nil {
 			logger.Warn("payload encryption is OFF (--" + temporalconn.FlagInsecurePlaintext + "): PINs and account numbers " +
 				"are stored in clear in Temporal's history; set " + temporalconn.EnvPayloadKey + " for anything but a throwaway setup")
@@ -293,29 +305,6 @@ func provisionBatchSize() (int, error) {
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 {
 		return 0, fmt.Errorf("%s must be a positive integer (numbers per instance-API request), got %q", EnvProvisionBatchSize, v)
-	}
-	return n, nil
-}
-
-// EnvWorkflowCacheSize bounds how many workflows the worker keeps in memory between their tasks (the
-// SDK's sticky cache; process-wide). A port that is not cached is replayed from its history at its
-// next task (an LOA, a carrier answer, a timer): a millisecond or two for a port's few dozen events.
-// Ports wait days for people, so a bounded cache costs little and keeps memory flat: with the SDK's
-// default of 10,000 a worker holding 5,000 open ports used 550 MB; with 1,000, 160 MB (make bench).
-const EnvWorkflowCacheSize = "PORTING_WORKFLOW_CACHE_SIZE"
-
-// DefaultWorkflowCacheSize is the sticky cache size unless EnvWorkflowCacheSize says otherwise.
-const DefaultWorkflowCacheSize = 1000
-
-// workflowCacheSize reads EnvWorkflowCacheSize: DefaultWorkflowCacheSize when unset, else a positive integer.
-func workflowCacheSize() (int, error) {
-	v := os.Getenv(EnvWorkflowCacheSize)
-	if v == "" {
-		return DefaultWorkflowCacheSize, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s must be a positive integer (workflows kept in memory), got %q", EnvWorkflowCacheSize, v)
 	}
 	return n, nil
 }

@@ -19,13 +19,15 @@ import (
 	"github.com/contactcenter/numberporting/internal/codec"
 	"github.com/contactcenter/numberporting/internal/metrics"
 	"github.com/contactcenter/numberporting/internal/temporalconn"
+	"github.com/contactcenter/numberporting/internal/workermem"
 )
 
 func clearEnv(t *testing.T) {
 	t.Helper()
 	for _, k := range []string{temporalconn.EnvPayloadKey, temporalconn.EnvOldPayloadKeys, temporalconn.EnvInsecurePlaintext,
 		codec.EnvCodecAddr, codec.EnvCodecToken, codec.EnvCodecCORSOrigin, metrics.EnvAddr,
-		temporalconn.EnvTLSCert, temporalconn.EnvTLSKey, temporalconn.EnvTLSCA, temporalconn.EnvTLSServerName, temporalconn.EnvAPIKey} {
+		temporalconn.EnvTLSCert, temporalconn.EnvTLSKey, temporalconn.EnvTLSCA, temporalconn.EnvTLSServerName, temporalconn.EnvAPIKey,
+		workermem.EnvWorkflowCacheSize, workermem.EnvMemoryLimit} {
 		t.Setenv(k, "")
 	}
 }
@@ -47,13 +49,17 @@ func TestFlagsDefaultFromEnv(t *testing.T) {
 	t.Setenv(temporalconn.EnvInsecurePlaintext, "true")
 	t.Setenv(codec.EnvCodecAddr, "127.0.0.1:8081")
 	t.Setenv(metrics.EnvAddr, ":9090")
+	t.Setenv(workermem.EnvWorkflowCacheSize, "300")
+	t.Setenv(workermem.EnvMemoryLimit, "150MiB")
 	o, err = parseFlags(nil, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{insecurePayload: true, codecAddr: "127.0.0.1:8081", metricsAddr: ":9090"}, o)
+	assert.Equal(t, options{insecurePayload: true, codecAddr: "127.0.0.1:8081", metricsAddr: ":9090",
+		workflowCacheSize: "300", memoryLimit: "150MiB"}, o)
 
-	o, err = parseFlags([]string{"--codec-addr", ":1", "--metrics-addr", ":2", "--insecure-plaintext-payloads=false", "-migrate-only"}, io.Discard)
+	o, err = parseFlags([]string{"--codec-addr", ":1", "--metrics-addr", ":2", "--insecure-plaintext-payloads=false", "-migrate-only",
+		"--workflow-cache-size", "50", "--memory-limit", "off"}, io.Discard)
 	require.NoError(t, err)
-	assert.Equal(t, options{migrateOnly: true, codecAddr: ":1", metricsAddr: ":2"}, o)
+	assert.Equal(t, options{migrateOnly: true, codecAddr: ":1", metricsAddr: ":2", workflowCacheSize: "50", memoryLimit: "off"}, o)
 
 	_, err = parseFlags([]string{"stray"}, io.Discard)
 	assert.Error(t, err)
@@ -133,6 +139,19 @@ func TestCodecEndpointNeedsToken(t *testing.T) {
 	require.NoError(t, protojson.Unmarshal(out, &decoded))
 	assert.Equal(t, `{"pin":"1"}`, string(decoded.Payloads[0].Data))
 	assert.False(t, strings.Contains(string(body), `"pin"`))
+}
+
+// A bad memory setting stops the worker before it touches the database, saying what to set.
+func TestMemorySettingsCheckedAtStart(t *testing.T) {
+	clearEnv(t)
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1")
+	t.Setenv(temporalconn.EnvPayloadKey, randomKey(t))
+	err := run(slog.New(slog.NewJSONHandler(io.Discard, nil)), options{workflowCacheSize: "0"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), workermem.EnvWorkflowCacheSize)
+	err = run(slog.New(slog.NewJSONHandler(io.Discard, nil)), options{memoryLimit: "lots"})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), workermem.EnvMemoryLimit)
 }
 
 func TestProvisionBatchSizeFromEnv(t *testing.T) {
