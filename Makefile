@@ -197,7 +197,8 @@ test-reliability: bin/temporal
 
 # Measurements (issue 7): time-skipping speed, engine throughput against a baseline workflow, history
 # sizes, provisioning, worker memory, scale-out; one table with each target and PASS/FAIL (README,
-# Performance). Not part of make test: it takes 15-20 minutes. BENCH_FLAGS="-runs 1 -n 100" is quicker.
+# Performance). Not part of make test: it takes 35-50 minutes (item 5 opens 20,000 ports).
+# BENCH_FLAGS="-runs 1 -n 100 -open 2000" is quicker.
 .PHONY: bench
 BENCH_FLAGS ?=
 bench: bin/temporal
