@@ -44,14 +44,15 @@ func WorkflowCacheSize(v string) (int, error) {
 const EnvMemoryLimit = "GOMEMLIMIT"
 
 // The default memory limit: a base for the process without workflows (its code's data, gRPC and
-// Postgres connections, buffers: ~30 MiB measured) and a share per workflow the cache may hold. A
-// PortIn in the cache holds ~90 KiB the collector cannot free (its 10 goroutines' stacks, ~56 KiB,
-// and its state, ~33 KiB), ~146 KiB with the garbage GOGC=100 lets accumulate (make bench item 5 at
-// cache sizes 600 and 1,000). So the default sits just above what the worker uses when its cache is
-// full: it costs no extra collections there, and caps what transient growth (freed memory not yet
-// returned to the system, bursts of work) can add, so that the process stays under ~200 MB with
-// the default cache. It grows with the cache, so that a larger cache does not leave the collector
-// running without pause against a limit its live data outgrew.
+// Postgres connections, buffers: ~40 MB measured) and a share per workflow the cache may hold. A
+// PortIn in the cache holds ~68 KB the collector cannot free (its 5 goroutines' stacks, ~37 KB, and
+// its state, ~31 KB), ~107 KB of the worker's Go memory with the garbage GOGC=100 lets accumulate
+// (make bench item 5 with caches of 400 and 800; before versionActionCost a port ran 10 goroutines
+// and took ~146 KB). So the default sits above what the worker uses when its cache is full (by ~30%
+// with the default cache): it costs no extra collections there, and caps what transient growth
+// (freed memory not yet returned to the system, bursts of work) can add. It grows with the cache,
+// so that a larger cache does not leave the collector running without pause against a limit its
+// live data outgrew.
 const (
 	defaultLimitBase        = 40 << 20
 	defaultLimitPerWorkflow = 150 << 10
