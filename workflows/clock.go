@@ -59,8 +59,11 @@ func awaitUntil(ctx workflow.Context, deadline time.Time, summary string, cond f
 	if h, ok := ctx.Value(waitHookKey{}).(waitHook); ok {
 		h.beforeWait(ctx) // may run a local activity: the clock moves
 		defer h.afterWait()
-		if d = deadline.Sub(workflow.Now(ctx)); d <= 0 || cond() {
+		if d = deadline.Sub(workflow.Now(ctx)); d <= 0 {
 			return cond(), nil
+		}
+		if cond() {
+			return true, nil // what the port waits for came while it flushed
 		}
 	}
 	return workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{

@@ -30,10 +30,13 @@ func closeRecordedPort(ctx workflow.Context, workflowID string, end porting.Stat
 	if err != nil {
 		return err
 	}
-	sendNotification(ctx, workflowID, activities.Notification{
-		Key: "finished", Kind: string(end), Recipient: activities.RecipientCustomer, Subject: subject, Body: reason,
-	})
+	sendNotification(ctx, workflowID, finishedNotice(end, subject, reason))
 	return nil
+}
+
+// finishedNotice tells the customer how a recorded port ended.
+func finishedNotice(end porting.State, subject, reason string) activities.Notification {
+	return activities.Notification{Key: "finished", Kind: string(end), Recipient: activities.RecipientCustomer, Subject: subject, Body: reason}
 }
 
 // awaitHandlers lets in-flight update handlers answer before the workflow closes.

@@ -157,9 +157,7 @@ func (w *port) missingIdentity(ctx workflow.Context) []temporal.SearchAttributeU
 // closeWithOutbox records a recorded port's end in Postgres, which unlocks its numbers, with the
 // customer's message about it and everything else in the outbox, in one transaction.
 func (w *port) closeWithOutbox(ctx workflow.Context, end porting.State, subject, reason string) error {
-	w.notify(ctx, activities.Notification{
-		Key: "finished", Kind: string(end), Recipient: activities.RecipientCustomer, Subject: subject, Body: reason,
-	})
+	w.notify(ctx, finishedNotice(end, subject, reason))
 	ns := w.takeOutbox()
 	err := workflow.ExecuteActivity(withDBActivity(ctx, "record the end, unlock numbers, tell the customer"), acts.FinishPortRequest,
 		activities.FinishInput{WorkflowID: w.workflowID, State: end, Note: reason, Notifications: ns}).Get(ctx, nil)

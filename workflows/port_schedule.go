@@ -176,16 +176,21 @@ func (w *port) runProvisioning(ctx workflow.Context, g *group, retry time.Durati
 			sel.AddFuture(slow, func(workflow.Future) {
 				escalated = true
 				w.note(ctx, g.state, fmt.Sprintf("%s: provisioning still retrying after %s (Postgres or the instance API may be down); it keeps trying until the port date", g.name, retry))
-				w.notify(ctx, activities.Notification{
-					Key: fmt.Sprintf("provisioning-slow/%s/%d", g.name, g.provisionRounds), Kind: "provisioning_slow", Recipient: activities.RecipientOperations,
-					Subject: fmt.Sprintf("Port-in %s: provisioning of %s still retrying", w.req.RequestID, g.name),
-					Body:    fmt.Sprintf("Adding %d number(s) to %s has not finished after %s; the port date is %s.", len(g.numbers), w.req.InstanceARN, retry, w.localTime(*g.portDate)),
-				})
+				w.notify(ctx, w.slowProvisioningNotice(g, retry))
 			})
 		}
 		sel.Select(ctx)
 	}
 	return res, err
+}
+
+// slowProvisioningNotice tells operations that a group's provisioning still retries after retry.
+func (w *port) slowProvisioningNotice(g *group, retry time.Duration) activities.Notification {
+	return activities.Notification{
+		Key: fmt.Sprintf("provisioning-slow/%s/%d", g.name, g.provisionRounds), Kind: "provisioning_slow", Recipient: activities.RecipientOperations,
+		Subject: fmt.Sprintf("Port-in %s: provisioning of %s still retrying", w.req.RequestID, g.name),
+		Body:    fmt.Sprintf("Adding %d number(s) to %s has not finished after %s; the port date is %s.", len(g.numbers), w.req.InstanceARN, retry, w.localTime(*g.portDate)),
+	}
 }
 
 // runProvisioningWithOutbox is runProvisioning for ports from versionActionCost: the activity
@@ -195,12 +200,9 @@ func (w *port) runProvisioningWithOutbox(ctx workflow.Context, g *group, retry t
 	in := w.numbersInput(g, "")
 	in.Notifications = w.takeOutbox()
 	in.SlowAfterSeconds = int(retry / time.Second)
-	in.SlowNotice = &activities.Notification{
-		WorkflowID: w.workflowID,
-		Key:        fmt.Sprintf("provisioning-slow/%s/%d", g.name, g.provisionRounds), Kind: "provisioning_slow", Recipient: activities.RecipientOperations,
-		Subject: fmt.Sprintf("Port-in %s: provisioning of %s still retrying", w.req.RequestID, g.name),
-		Body:    fmt.Sprintf("Adding %d number(s) to %s has not finished after %s; the port date is %s.", len(g.numbers), w.req.InstanceARN, retry, w.localTime(*g.portDate)),
-	}
+	notice := w.slowProvisioningNotice(g, retry)
+	notice.WorkflowID = w.workflowID
+	in.SlowNotice = &notice
 	var res activities.ProvisionResult
 	err := workflow.ExecuteActivity(withProvisioning(ctx, "provision "+g.name), acts.ProvisionNumbers, in).Get(ctx, &res)
 	if err != nil {
