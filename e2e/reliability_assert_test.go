@@ -324,7 +324,16 @@ type historyCounts struct {
 	extraAttempts            int
 	wftTimeouts, wftFailures int
 	failureCauses            map[string]int // workflow task failures by cause
+	// historyReads are the workflow task failures in which the worker could not read the port's
+	// history to the task's end ("premature end of stream": the server answered the history read
+	// with fewer events than the task it handed out). They say nothing about the workflow code,
+	// which never ran, so they are counted apart; the task is retried and goes through.
+	historyReads int
 }
+
+// historyReadFailure is the SDK's message when the history it fetched ends before the task's
+// started event.
+const historyReadFailure = "history_events: premature end of stream"
 
 func (h historyCounts) retriedTotal() int {
 	n := 0
@@ -349,8 +358,8 @@ func (h historyCounts) String() string {
 		causes = append(causes, fmt.Sprintf("%s=%d", k, v))
 	}
 	sort.Strings(causes)
-	return fmt.Sprintf("activities that needed more than one attempt: %d (%d extra attempts) [%s]; workflow tasks timed out: %d, failed: %d [%s]",
-		h.retriedTotal(), h.extraAttempts, strings.Join(parts, " "), h.wftTimeouts, h.wftFailures, strings.Join(causes, " "))
+	return fmt.Sprintf("activities that needed more than one attempt: %d (%d extra attempts) [%s]; workflow tasks timed out: %d, failed: %d [%s], failed reading their history: %d",
+		h.retriedTotal(), h.extraAttempts, strings.Join(parts, " "), h.wftTimeouts, h.wftFailures, strings.Join(causes, " "), h.historyReads)
 }
 
 func (f *fleet) historyStats(ctx context.Context) historyCounts {
@@ -376,8 +385,13 @@ func (f *fleet) historyStats(ctx context.Context) historyCounts {
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
 				h.wftTimeouts++
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
-				h.wftFailures++
 				a := e.GetWorkflowTaskFailedEventAttributes()
+				if strings.HasPrefix(a.GetFailure().GetMessage(), historyReadFailure) {
+					h.historyReads++
+					f.t.Logf("workflow task of %s (event %d) failed reading its history: %s", p.workflowID, e.GetEventId(), a.GetFailure().GetMessage())
+					continue
+				}
+				h.wftFailures++
 				cause := strings.TrimPrefix(a.GetCause().String(), "WORKFLOW_TASK_FAILED_CAUSE_")
 				h.failureCauses[cause]++
 				if a.GetCause() != enumspb.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND && a.GetCause() != enumspb.WORKFLOW_TASK_FAILED_CAUSE_RESET_STICKY_TASK_QUEUE {

@@ -167,9 +167,11 @@ func TestUpgradeDrill(t *testing.T) {
 
 	hist := f.historyStats(ctx)
 	t.Logf("history: %s", hist)
+	// A task that failed because the server's history read came back short (seen once in CI, right
+	// after the switch) never ran the workflow code, so it is reported, not held against build B.
 	assert.Zero(t, hist.wftFailures, "a workflow task failed (non-determinism?)")
-	t.Logf("upgrade drill: %d ports in flight on A (%s) and %d new on B; versions %v; port-summary notifications %d; workflow task failures %d",
-		len(old), describeStates(at), len(fresh), byVersion, len(summaries), hist.wftFailures)
+	t.Logf("upgrade drill: %d ports in flight on A (%s) and %d new on B; versions %v; port-summary notifications %d; workflow task failures %d (and %d that could not read their history)",
+		len(old), describeStates(at), len(fresh), byVersion, len(summaries), hist.wftFailures, hist.historyReads)
 	t.Logf("%s", f.driverStats())
 	t.Logf("runtime %s (seed %d)", time.Since(began).Round(time.Second), seed)
 }
