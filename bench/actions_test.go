@@ -57,7 +57,22 @@ func TestActionsFixtures(t *testing.T) {
 		{"v4/portin-happy.json", 32,
 			map[string]int{ruleStarted: 1, ruleActivity: 10, ruleMarkers: 4, ruleTimer: 4, ruleUpsert: 11, ruleUpdate: 2},
 			map[string]int{unbilledMemo: 3, unbilledVersion: 1, unbilledMarkers: 2}},
-		// portin-happy.json (versionActionCost), by hand (event IDs):
+		// portin-happy.json (versionLocalSteps), by hand (event IDs):
+		//   started 1 (1)
+		//   activities scheduled 1 (26 ProvisionNumbers with the FOC notification); attempt 1
+		//   markers 9 in 3 workflow tasks: WFT 4 (5 Version, 7 and 8 SideEffect: validation, calendar,
+		//     9 LocalActivity RecordPortIn, 12 LocalActivity NotifyAll: the LOA request), 16 (18
+		//     LocalActivity SubmitLOA), 39 (40 ActivateNumbers, 41 VerifyTestCall, 42 FinishPortRequest,
+		//     all LocalActivity) → 3
+		//   timers 3 (13 LOA reminder, 20 carrier silence, 35 port date)
+		//   search-attribute upserts 5 (6 10 19 33 43); 6 TemporalChangeVersion alone → 4
+		//   updates accepted 2 (17 submit-loa, 25 carrier-response)
+		//   memo upserts 3 (11, 34, 44): not billed
+		//   1 + 1 + 3 + 3 + 4 + 2 = 14
+		{"portin-happy.json", 14,
+			map[string]int{ruleStarted: 1, ruleActivity: 1, ruleMarkers: 3, ruleTimer: 3, ruleUpsert: 4, ruleUpdate: 2},
+			map[string]int{unbilledMemo: 3, unbilledVersion: 1, unbilledMarkers: 6}},
+		// v5/portin-happy.json (versionActionCost), by hand (event IDs):
 		//   started 1 (1)
 		//   activities scheduled 6 (9 RecordPortIn with the portability check, 23 SubmitLOA, 36
 		//     ProvisionNumbers with the FOC notification, 50 ActivateNumbers, 56 VerifyTestCall, 62
@@ -68,7 +83,7 @@ func TestActionsFixtures(t *testing.T) {
 		//   search-attribute upserts 5 (6 15 29 43 68); 6 TemporalChangeVersion alone → 4
 		//   updates accepted 2 (22 submit-loa, 35 carrier-response)
 		//   1 + 6 + 2 + 3 + 4 + 2 = 18
-		{"portin-happy.json", 18,
+		{"v5/portin-happy.json", 18,
 			map[string]int{ruleStarted: 1, ruleActivity: 6, ruleMarkers: 2, ruleTimer: 3, ruleUpsert: 4, ruleUpdate: 2},
 			map[string]int{unbilledMemo: 3, unbilledVersion: 1, unbilledMarkers: 2}},
 		// portout-mismatch-then-release.json, by hand:

@@ -320,8 +320,11 @@ func (f *fleet) verify(ctx context.Context) {
 // historyCounts are, over every port's history, the activities that needed more than one attempt
 // (by type) and the workflow tasks that timed out or failed: the traces kills and outages leave.
 type historyCounts struct {
-	retried                  map[string]int
-	extraAttempts            int
+	retried       map[string]int
+	extraAttempts int
+	// localRetries are the local activities' attempts after their first (a port-in's short steps
+	// from versionLocalSteps), as each workflow task reports them to the server for metering.
+	localRetries             int
 	wftTimeouts, wftFailures int
 	failureCauses            map[string]int // workflow task failures by cause
 	// historyReads are the workflow task failures in which the worker could not read the port's
@@ -336,7 +339,7 @@ type historyCounts struct {
 const historyReadFailure = "history_events: premature end of stream"
 
 func (h historyCounts) retriedTotal() int {
-	n := 0
+	n := h.localRetries
 	for _, v := range h.retried {
 		n += v
 	}
@@ -358,8 +361,8 @@ func (h historyCounts) String() string {
 		causes = append(causes, fmt.Sprintf("%s=%d", k, v))
 	}
 	sort.Strings(causes)
-	return fmt.Sprintf("activities that needed more than one attempt: %d (%d extra attempts) [%s]; workflow tasks timed out: %d, failed: %d [%s], failed reading their history: %d",
-		h.retriedTotal(), h.extraAttempts, strings.Join(parts, " "), h.wftTimeouts, h.wftFailures, strings.Join(causes, " "), h.historyReads)
+	return fmt.Sprintf("activities that needed more than one attempt: %d (%d extra attempts) [%s], local activity attempts after the first: %d; workflow tasks timed out: %d, failed: %d [%s], failed reading their history: %d",
+		h.retriedTotal()-h.localRetries, h.extraAttempts, strings.Join(parts, " "), h.localRetries, h.wftTimeouts, h.wftFailures, strings.Join(causes, " "), h.historyReads)
 }
 
 func (f *fleet) historyStats(ctx context.Context) historyCounts {
@@ -382,6 +385,8 @@ func (f *fleet) historyStats(ctx context.Context) historyCounts {
 					h.retried[types[a.GetScheduledEventId()]]++
 					h.extraAttempts += int(a.GetAttempt()) - 1
 				}
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				h.localRetries += int(e.GetWorkflowTaskCompletedEventAttributes().GetMeteringMetadata().GetNonfirstLocalActivityExecutionAttempts())
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT:
 				h.wftTimeouts++
 			case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:

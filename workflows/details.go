@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -122,75 +123,124 @@ type detailsView struct {
 }
 
 func (v detailsView) markdown() string {
+	// Written piece by piece, not with fmt: a port renders its account at every step it waits at.
 	var b strings.Builder
-	fmt.Fprintf(&b, "**%s: %s**\n\n%s\n", v.title, v.state, v.about)
+	b.Grow(512)
+	b.WriteString("**")
+	b.WriteString(v.title)
+	b.WriteString(": ")
+	b.WriteString(string(v.state))
+	b.WriteString("**\n\n")
+	b.WriteString(v.about)
+	b.WriteString("\n")
 	if v.outcome != "" {
-		fmt.Fprintf(&b, "\n**Outcome:** %s\n", v.outcome)
+		b.WriteString("\n**Outcome:** ")
+		b.WriteString(v.outcome)
+		b.WriteString("\n")
 	}
 	if !v.next.IsZero() && !v.state.IsEnd() {
-		fmt.Fprintf(&b, "\n**Next deadline:** %s, %s\n", v.nextKind, v.at(v.next))
+		b.WriteString("\n**Next deadline:** ")
+		b.WriteString(v.nextKind)
+		b.WriteString(", ")
+		v.writeAt(&b, v.next)
+		b.WriteString("\n")
 	}
 	if v.counts != "" {
-		fmt.Fprintf(&b, "\n**Orders:** %s\n", v.counts)
+		b.WriteString("\n**Orders:** ")
+		b.WriteString(v.counts)
+		b.WriteString("\n")
 	}
 	if len(v.groups) > 0 {
 		b.WriteString("\n**Groups**\n\n")
 		for i, g := range v.groups {
 			if i == detailsGroupsShown {
-				fmt.Fprintf(&b, "- … and %d more (see `starter status`)\n", len(v.groups)-detailsGroupsShown)
+				b.WriteString("- … and " + strconv.Itoa(len(v.groups)-detailsGroupsShown) + " more (see `starter status`)\n")
 				break
 			}
 			v.group(&b, g)
 		}
 	}
 	if v.last != nil {
-		fmt.Fprintf(&b, "\n**Last:** %s: %s\n", v.at(v.last.At), v.last.Note)
+		b.WriteString("\n**Last:** ")
+		v.writeAt(&b, v.last.At)
+		b.WriteString(": ")
+		b.WriteString(v.last.Note)
+		b.WriteString("\n")
 	}
 	return b.String()
 }
 
 func (v detailsView) group(b *strings.Builder, g detailGroup) {
-	fmt.Fprintf(b, "- **%s**: %s, `%s`", g.name, countOf(g.numbers, "number"), g.state)
+	b.WriteString("- **")
+	b.WriteString(g.name)
+	b.WriteString("**: ")
+	b.WriteString(countOf(g.numbers, "number"))
+	b.WriteString(", `")
+	b.WriteString(string(g.state))
+	b.WriteString("`")
 	if g.loaVersion > 0 {
-		fmt.Fprintf(b, ", LOA v%d", g.loaVersion)
+		b.WriteString(", LOA v")
+		b.WriteString(strconv.Itoa(g.loaVersion))
 	}
 	if g.rounds > 0 {
-		fmt.Fprintf(b, ", %s", countOf(g.rounds, "rejection"))
+		b.WriteString(", ")
+		b.WriteString(countOf(g.rounds, "rejection"))
 	}
 	if g.portDate != nil {
-		fmt.Fprintf(b, ", port date %s", v.at(*g.portDate))
+		b.WriteString(", port date ")
+		v.writeAt(b, *g.portDate)
 	}
 	if !g.next.IsZero() && !g.state.IsEnd() {
-		fmt.Fprintf(b, ", next: %s %s", g.nextKind, v.at(g.next))
+		b.WriteString(", next: ")
+		b.WriteString(g.nextKind)
+		b.WriteString(" ")
+		v.writeAt(b, g.next)
 	}
 	b.WriteString("\n")
 	if g.reason != "" && g.state != porting.StateCompleted {
-		fmt.Fprintf(b, "  - last reason: %s", g.reason)
+		b.WriteString("  - last reason: ")
+		b.WriteString(g.reason)
 		if g.code != "" {
-			fmt.Fprintf(b, " (`%s`)", g.code)
+			b.WriteString(" (`")
+			b.WriteString(string(g.code))
+			b.WriteString("`)")
 		}
 		b.WriteString("\n")
 	}
 	if g.action != "" && !g.state.IsEnd() {
-		fmt.Fprintf(b, "  - customer action: %s\n", g.action)
+		b.WriteString("  - customer action: ")
+		b.WriteString(g.action)
+		b.WriteString("\n")
 	}
 }
 
+// detailsTimeLayout is how the account writes an instant.
+const detailsTimeLayout = "Mon 2 Jan 2006 15:04 MST"
+
 // at formats an instant for people, in the port's zone once it is known.
 func (v detailsView) at(t time.Time) string {
+	return string(v.appendAt(nil, t))
+}
+
+func (v detailsView) writeAt(b *strings.Builder, t time.Time) {
+	var buf [32]byte
+	b.Write(v.appendAt(buf[:0], t))
+}
+
+func (v detailsView) appendAt(dst []byte, t time.Time) []byte {
 	if v.local != nil {
 		t = v.local(t)
 	} else {
 		t = t.UTC()
 	}
-	return t.Format("Mon 2 Jan 2006 15:04 MST")
+	return t.AppendFormat(dst, detailsTimeLayout)
 }
 
 func countOf(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}
-	return fmt.Sprintf("%d %ss", n, what)
+	return strconv.Itoa(n) + " " + what + "s"
 }
 
 func lastEntry(h []porting.HistoryEntry) *porting.HistoryEntry {

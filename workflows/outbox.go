@@ -47,6 +47,9 @@ func (w *port) withWaitHook(ctx workflow.Context) workflow.Context {
 // beforeWait publishes and notifies what is pending: the port is about to wait.
 func (w *port) beforeWait(ctx workflow.Context) {
 	w.flush(ctx)
+	if w.watching() {
+		w.showDetails(ctx) // port_watch.go
+	}
 	w.waiting++
 }
 
@@ -159,7 +162,7 @@ func (w *port) missingIdentity(ctx workflow.Context) []temporal.SearchAttributeU
 func (w *port) closeWithOutbox(ctx workflow.Context, end porting.State, subject, reason string) error {
 	w.notify(ctx, finishedNotice(end, subject, reason))
 	ns := w.takeOutbox()
-	err := workflow.ExecuteActivity(withDBActivity(ctx, "record the end, unlock numbers, tell the customer"), acts.FinishPortRequest,
+	err := w.step(ctx, "record the end, unlock numbers, tell the customer", acts.FinishPortRequest,
 		activities.FinishInput{WorkflowID: w.workflowID, State: end, Note: reason, Notifications: ns}).Get(ctx, nil)
 	if err != nil {
 		w.returnOutbox(ns)

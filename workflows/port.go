@@ -90,6 +90,7 @@ type port struct {
 	signals       *signalHub // every signal channel, drained in one coroutine (versionActionCost)
 	// portability is the recording activity's portability answers (versionActionCost, US/Canada).
 	portability *activities.RecordPortInResult
+	watcher     watchState // versionLocalSteps (port_watch.go)
 }
 
 func (w *port) clearRequestDeadline() { w.nextDeadline, w.nextDeadlineKind = time.Time{}, "" }
@@ -108,25 +109,35 @@ type numberState struct {
 // carrier) can still run.
 func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 	work, _ := workflow.NewDisconnectedContext(ctx)
-	workflow.Go(work, func(c workflow.Context) {
-		workflow.NewSelector(c).AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
-			if w.cancel == nil && w.cancelRefusal() == "" {
-				w.acceptCancel(c, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
-			}
-		}).Select(c)
-	})
+	if w.watching() {
+		w.watcher.root = ctx // setup starts the port's watcher once its signal channels are known (port_watch.go)
+	} else {
+		workflow.Go(work, func(c workflow.Context) {
+			workflow.NewSelector(c).AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
+				if w.cancel == nil && w.cancelRefusal() == "" {
+					w.acceptCancel(c, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
+				}
+			}).Select(c)
+		})
+	}
 	work = w.withWaitHook(work)
-	if w.deferring() {
+	switch {
+	case w.watching():
+	case w.deferring():
 		// One watcher keeps the current details and publishes what handlers change while the port
 		// waits (outbox.go).
 		keepCurrentDetailsAnd(work, w.detailsKey, w.details, w.dueWhileWaiting, w.flush)
-	} else {
+	default:
 		keepCurrentDetails(work, w.detailsKey, w.details)
 	}
 	if err := w.setup(work); err != nil {
 		return porting.PortResult{}, err
 	}
-	return w.run(work)
+	res, err := w.run(work)
+	if w.watching() {
+		w.showDetails(work) // the end (the watcher does not run after the main coroutine returns)
+	}
+	return res, err
 }
 
 func newPort(ctx workflow.Context, v workflow.Version, kind string, proc process, r rules, req porting.PortInRequest) *port {
@@ -209,9 +220,23 @@ func (w *port) runGroups(ctx workflow.Context) (porting.PortResult, error) {
 	}
 	// Wait for the group coroutines themselves, not only their end states: a group still sends its
 	// last notification after it has ended.
-	if err := workflow.Await(ctx, func() bool {
+	over := func() bool {
 		return w.allGroupsDone() || (w.continueWith != nil && shouldContinueAsNew(ctx) && w.atSafePoint(ctx))
-	}); err != nil {
+	}
+	if w.watching() {
+		// This coroutine only waits from here on: it watches the port too (port_watch.go).
+		w.takeOverWatch(ctx)
+		for {
+			if err := workflow.Await(ctx, func() bool { return over() || w.watchDue() }); err != nil {
+				return porting.PortResult{}, err
+			}
+			if w.watchDue() {
+				w.watchStep(ctx) // signals first: none is left in its channel when the run ends
+				continue
+			}
+			break
+		}
+	} else if err := workflow.Await(ctx, over); err != nil {
 		return porting.PortResult{}, err
 	}
 	if !w.allGroupsDone() {
@@ -272,7 +297,7 @@ func (w *port) record(ctx workflow.Context) error {
 		summary += ", check portability"
 	}
 	var res activities.RecordPortInResult
-	err := workflow.ExecuteActivity(withDBActivity(ctx, summary), acts.RecordPortIn, in).Get(ctx, &res)
+	err := w.step(ctx, summary, acts.RecordPortIn, in).Get(ctx, &res)
 	if err == nil && in.CheckPortability {
 		w.portability = &res
 	}

@@ -220,7 +220,7 @@ func (w *port) submitLOA(ctx workflow.Context, g *group) error {
 			g.loaVersion = version // before number-level the version counted from the attempt, not the sending
 		}
 		var res activities.LOASubmitted
-		err := workflow.ExecuteActivity(withDBActivity(ctx, summary), acts.SubmitLOA,
+		err := w.step(ctx, summary, acts.SubmitLOA,
 			activities.SubmitLOAInput{
 				WorkflowID: w.workflowID, Group: g.name, Carrier: g.carrier, NumberType: g.numberType,
 				Numbers: e164s(g.numbers), Version: version, LOA: loa, CheckCSR: checked, OverrideCSR: sub.override,

@@ -99,7 +99,11 @@ func (w *port) setup(ctx workflow.Context) error {
 	if err := w.proc.setup(ctx, w); err != nil {
 		return err
 	}
-	w.signals.run(ctx)
+	if w.watching() {
+		w.watch(ctx)
+	} else {
+		w.signals.run(ctx)
+	}
 	return nil
 }
 

@@ -233,7 +233,7 @@ func (w *port) awaitPortDate(ctx workflow.Context, g *group) error {
 		w.note(ctx, g.state, fmt.Sprintf("%s: %s never answered the request for %s; the numbers port on the standing date", g.name, g.carrier, w.localTime(s.date)))
 	}
 	w.setGroupState(ctx, g, porting.StateActivating, g.name+": port date reached; activating")
-	if err := workflow.ExecuteActivity(withDBActivity(ctx, "activate "+g.name), acts.ActivateNumbers, w.numbersInput(g, "")).Get(ctx, nil); err != nil {
+	if err := w.step(ctx, "activate "+g.name, acts.ActivateNumbers, w.numbersInput(g, "")).Get(ctx, nil); err != nil {
 		return fmt.Errorf("activation failed: %w", plainError(err))
 	}
 	for _, n := range g.numbers {
@@ -266,7 +266,7 @@ func (w *port) verify(ctx workflow.Context, g *group) error {
 	retry := time.Duration(w.deadlines.ProvisioningRetrySeconds) * time.Second
 	for attempt := 1; ; attempt++ {
 		var res activities.VerifyResult
-		if err := workflow.ExecuteActivity(withDBActivity(ctx, fmt.Sprintf("test call %d of %s", attempt, g.name)), acts.VerifyTestCall, w.numbersInput(g, "")).Get(ctx, &res); err != nil {
+		if err := w.step(ctx, fmt.Sprintf("test call %d of %s", attempt, g.name), acts.VerifyTestCall, w.numbersInput(g, "")).Get(ctx, &res); err != nil {
 			return keepLive{fmt.Errorf("verification test call could not be placed: %w", plainError(err))}
 		}
 		if res.Answered {

@@ -22,10 +22,10 @@ import (
 func TestReplayRecordedHistories(t *testing.T) {
 	// testdata/v0: recorded before versionFailurePaths, testdata/v1 before versionNumberLevel,
 	// testdata/v2 before versionBulk, testdata/v3 before versionPortOutProtection, testdata/v4 before
-	// versionActionCost (the ports that were running when each shipped); testdata: recorded with the
-	// current version.
+	// versionActionCost, testdata/v5 before versionLocalSteps (the ports that were running when each
+	// shipped); testdata: recorded with the current version.
 	var all []string
-	for _, dir := range []string{"", "v0", "v1", "v2", "v3", "v4"} {
+	for _, dir := range []string{"", "v0", "v1", "v2", "v3", "v4", "v5"} {
 		files, err := filepath.Glob(filepath.Join("testdata", dir, "*.json"))
 		require.NoError(t, err)
 		require.NotEmpty(t, files, "no recorded histories in workflows/testdata/%s", dir)

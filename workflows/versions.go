@@ -34,8 +34,15 @@ const (
 	// deadlines need no side effect each; the portability check runs in the recording activity; a
 	// provisioning that keeps retrying is reported by the activity itself, not by a timer beside it.
 	versionActionCost workflow.Version = 5
+	// versionLocalSteps: cost per port, the engine's side (issue 17). A port-in's short Postgres
+	// steps run as local activities in the workflow task that reaches them, not as activity tasks
+	// that each cost the server a dispatch and the port a workflow task more: recording the request,
+	// each LOA's submission, activation, the test calls and the end's record (port_steps.go).
+	// Provisioning (long, rate-limited, heartbeating) stays an activity, as does everything of a
+	// bulk request's own workflow (its recording holds thousands of numbers).
+	versionLocalSteps workflow.Version = 6
 	// releasedVersion is the newest version production builds run (latestVersion, version_latest.go).
-	releasedVersion = versionActionCost
+	releasedVersion = versionLocalSteps
 	// versionUpgradeDrill, one above, exists only in the upgrade drill's build B (go build -tags
 	// upgradedrill, version_upgradedrill.go): a port that starts on it sends operations a summary
 	// when it ends, one activity more than build A runs (README "Changing a workflow safely").
