@@ -57,6 +57,8 @@ type loadResult struct {
 	P50, P95   time.Duration // per-port latency, start to completion
 	Refusals   int64         // submit-loa refused because the port was still checking portability
 	WorkflowID string        // one of the ports (for its history)
+	Slowest    string        // the port that completed last
+	SlowestIn  time.Duration // its latency
 }
 
 var errRefusedTooOften = errors.New("submit-loa refused too often")
@@ -70,6 +72,8 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 		latencies = make([]time.Duration, 0, n)
 		firstErr  error
 		lastEnd   time.Time
+		slowest   string
+		slowestIn time.Duration
 	)
 	if spec.RetryDelay == 0 {
 		spec.RetryDelay = 100 * time.Millisecond
@@ -132,7 +136,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 			}
 			latencies = append(latencies, end.Sub(t0))
 			if end.After(lastEnd) {
-				lastEnd = end
+				lastEnd, slowest, slowestIn = end, workflowID(spec, req), end.Sub(t0)
 			}
 		}()
 	}
@@ -144,7 +148,7 @@ func (e *env) runLoad(ctx context.Context, spec loadSpec) (loadResult, error) {
 	res := loadResult{
 		N: n, Elapsed: lastEnd.Sub(start), Refusals: refusals.Load(),
 		P50: latencies[n/2], P95: latencies[n*95/100],
-		WorkflowID: workflowID(spec, spec.Requests[0]),
+		WorkflowID: workflowID(spec, spec.Requests[0]), Slowest: slowest, SlowestIn: slowestIn,
 	}
 	res.Rate = float64(n) / res.Elapsed.Seconds()
 	return res, nil

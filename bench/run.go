@@ -307,6 +307,12 @@ func itemLoad(ctx context.Context, rep *report, e *env, o options) error {
 				return fmt.Errorf("%s run %d: %w", v.key, r+1, err)
 			}
 			logf("  %.2f ports/s (%.1f s; latency p50 %.1f s, p95 %.1f s); %s", res.Rate, res.Elapsed.Seconds(), res.P50.Seconds(), res.P95.Seconds(), cpu)
+			if o.verbose {
+				// What held up the run's last port (workflow tasks timed out, retries): stalls show here.
+				if h, err := e.fetchHistory(ctx, res.Slowest); err == nil {
+					logf("  slowest port %s (%.1f s): %s", res.Slowest, res.SlowestIn.Seconds(), shapeOf(h).detailed())
+				}
+			}
 			runs[v.key] = append(runs[v.key], loadRun{res, cpu})
 			if _, ok := shapes[v.key]; !ok {
 				h, err := e.fetchHistory(ctx, res.WorkflowID)
