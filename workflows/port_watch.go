@@ -38,6 +38,9 @@ func (w *port) watching() bool { return w.v >= versionLocalSteps }
 // watch starts the watcher coroutine; it ends when the main coroutine takes over (takeOverWatch).
 func (w *port) watch(ctx workflow.Context) {
 	workflow.Go(ctx, func(ctx workflow.Context) {
+		if w.watcher.handedOver {
+			return // the main coroutine reached the groups before this one first ran (a resumed run)
+		}
 		w.signals.ctx = ctx
 		for {
 			if err := workflow.Await(ctx, func() bool { return w.watcher.handedOver || w.watchDue() }); err != nil || w.watcher.handedOver {
@@ -71,7 +74,9 @@ func (w *port) watchStep(ctx workflow.Context) {
 			w.acceptCancel(ctx, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
 		}
 	}
-	for w.signals.sel.HasPending() {
+	// Only the coroutine the signals are applied on drains them (a signal that blocked the watcher
+	// while the main coroutine took over is the main one's to go on with).
+	for w.signals.ctx == ctx && w.signals.sel.HasPending() {
 		w.signals.sel.Select(ctx)
 	}
 	w.showDetails(ctx)
