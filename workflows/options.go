@@ -20,10 +20,23 @@ var retryForever = &temporal.RetryPolicy{
 	MaximumInterval:    time.Minute,
 }
 
+// dbStepTimeout bounds one attempt of a short Postgres step, activity or local activity.
+const dbStepTimeout = 30 * time.Second
+
 // withDBActivity is for short Postgres activities.
 func withDBActivity(ctx workflow.Context, summary string) workflow.Context {
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
+		StartToCloseTimeout: dbStepTimeout,
+		RetryPolicy:         retryForever,
+		Summary:             summary,
+	})
+}
+
+// withLocalDBActivity is withDBActivity for a short Postgres step run as a local activity (the
+// outbox's flush, a port-in's steps from versionLocalSteps).
+func withLocalDBActivity(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
+		StartToCloseTimeout: dbStepTimeout,
 		RetryPolicy:         retryForever,
 		Summary:             summary,
 	})

@@ -122,11 +122,7 @@ func (w *port) flushOutbox(ctx workflow.Context) {
 		return
 	}
 	ns := w.takeOutbox()
-	lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         retryForever,
-	})
-	err := workflow.ExecuteLocalActivity(lctx, acts.NotifyAll, activities.NotifyAllInput{WorkflowID: w.workflowID, Notifications: ns}).Get(ctx, nil)
+	err := workflow.ExecuteLocalActivity(withLocalDBActivity(ctx, ""), acts.NotifyAll, activities.NotifyAllInput{WorkflowID: w.workflowID, Notifications: ns}).Get(ctx, nil)
 	if err != nil {
 		workflow.GetLogger(ctx).Error("notifications not queued", "count", len(ns), "first_key", ns[0].Key, "error", err)
 	}

@@ -1,10 +1,6 @@
 package workflows
 
-import (
-	"time"
-
-	"go.temporal.io/sdk/workflow"
-)
+import "go.temporal.io/sdk/workflow"
 
 // A port-in's short Postgres steps (versionLocalSteps): each is one transaction of a few
 // milliseconds, idempotent by its keys, so it runs as a local activity in the workflow task that
@@ -14,9 +10,6 @@ import (
 // recorded (a LocalActivity marker) when the task completes, which is why every step must be, and
 // is, safe to run twice. Operators see the steps in the history as markers with their summaries.
 
-// localStepTimeout bounds one attempt of a step, as withDBActivity does for an activity.
-const localStepTimeout = 30 * time.Second
-
 // localSteps says whether this port runs its short steps as local activities.
 func (w *port) localSteps() bool { return w.v >= versionLocalSteps && !w.isBulk() }
 
@@ -24,12 +17,7 @@ func (w *port) localSteps() bool { return w.v >= versionLocalSteps && !w.isBulk(
 // a bulk request's own workflow), an activity before.
 func (w *port) step(ctx workflow.Context, summary string, activity any, args ...any) workflow.Future {
 	if w.localSteps() {
-		lctx := workflow.WithLocalActivityOptions(ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: localStepTimeout,
-			RetryPolicy:         retryForever,
-			Summary:             summary,
-		})
-		return workflow.ExecuteLocalActivity(lctx, activity, args...)
+		return workflow.ExecuteLocalActivity(withLocalDBActivity(ctx, summary), activity, args...)
 	}
 	return workflow.ExecuteActivity(withDBActivity(ctx, summary), activity, args...)
 }
