@@ -114,9 +114,7 @@ func runPort(ctx workflow.Context, w *port) (porting.PortResult, error) {
 	} else {
 		workflow.Go(work, func(c workflow.Context) {
 			workflow.NewSelector(c).AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
-				if w.cancel == nil && w.cancelRefusal() == "" {
-					w.acceptCancel(c, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
-				}
+				w.acceptTemporalCancel(c)
 			}).Select(c)
 		})
 	}

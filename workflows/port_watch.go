@@ -70,9 +70,7 @@ func (w *port) cancelledInTemporal() bool {
 func (w *port) watchStep(ctx workflow.Context) {
 	if w.cancelledInTemporal() {
 		w.watcher.cancelSeen = true
-		if w.cancel == nil && w.cancelRefusal() == "" {
-			w.acceptCancel(ctx, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
-		}
+		w.acceptTemporalCancel(ctx)
 	}
 	// Only the coroutine the signals are applied on drains them (a signal that blocked the watcher
 	// while the main coroutine took over is the main one's to go on with).
@@ -82,6 +80,14 @@ func (w *port) watchStep(ctx workflow.Context) {
 	w.showDetails(ctx)
 	if w.dueWhileWaiting() {
 		w.flush(ctx)
+	}
+}
+
+// acceptTemporalCancel turns a cancellation of the workflow itself into a cancel request, unless
+// one is under way or the port can no longer be cancelled.
+func (w *port) acceptTemporalCancel(ctx workflow.Context) {
+	if w.cancel == nil && w.cancelRefusal() == "" {
+		w.acceptCancel(ctx, porting.Cancel{Reason: "the workflow was cancelled in Temporal", By: "temporal"})
 	}
 }
 
